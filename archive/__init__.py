@@ -1,0 +1,1 @@
+"""Pure archive layer: WARC, CDXJ, storage, retrieval. Never imports Scrapy."""

@@ -1,0 +1,75 @@
+"""Every exception newsarc raises on purpose, in one place.
+
+Hierarchy::
+
+    NewsarcError                      base class; the CLI turns it into a clear message and exit code
+    ├── EventFileError                a malformed event file (names the file, line and field)
+    ├── WarcError                     reading or writing WARC files
+    │   ├── WarcWriteError            a write failed: the crawl must stop, never only log
+    │   └── WarcRepairError           an ``.open`` file could not be repaired
+    ├── FetchRefused                  the crawler refuses a request on purpose (policy, not failure)
+    │   ├── PrivateAddressRefused     target resolves to a loopback/private/link-local/metadata address
+    │   ├── TrapRefused               spider-trap heuristics (URL length, repeated segments, …)
+    │   └── PageTooLarge              the response exceeds the maximum page size
+    └── StorageError                  object storage (later issues)
+
+Scrapy's own vocabulary (``NotConfigured``, ``IgnoreRequest``, ``DropItem``, ``CloseSpider``) is used
+at the Scrapy boundary; these are the pure-core errors beneath it.
+"""
+
+from __future__ import annotations
+
+
+class NewsarcError(Exception):
+    """Base class of newsarc's own errors."""
+
+    exit_code = 1
+
+
+class EventFileError(NewsarcError):
+    """A malformed event file. ``str()`` names the file, the line and the field."""
+
+    exit_code = 2
+
+    def __init__(self, path: str, message: str, *, line: int | None = None, field: str | None = None):
+        self.path = path
+        self.line = line
+        self.field = field
+        self.message = message
+        where = path if line is None else f"{path}:{line}"
+        what = f"{field}: " if field else ""
+        super().__init__(f"{where}: {what}{message}")
+
+
+class WarcError(NewsarcError):
+    """Reading or writing WARC files."""
+
+
+class WarcWriteError(WarcError):
+    """Writing a WARC record failed; the crawl stops."""
+
+    exit_code = 3
+
+
+class WarcRepairError(WarcError):
+    """An interrupted ``.warc.gz.open`` file could not be repaired."""
+
+
+class FetchRefused(NewsarcError):
+    """A request refused on purpose by policy."""
+
+
+class PrivateAddressRefused(FetchRefused):
+    """The target resolves to an address newsarc does not fetch by default."""
+
+
+class TrapRefused(FetchRefused):
+    """The URL looks like a spider trap."""
+
+
+class PageTooLarge(FetchRefused):
+    """The response is larger than the configured maximum page size."""
+
+
+class StorageError(NewsarcError):
+    """Object storage failed."""

@@ -1,0 +1,1 @@
+"""The bundled local news web used by `newsarc demo` and the tests."""

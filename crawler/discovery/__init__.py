@@ -1,0 +1,1 @@
+"""Pure parsers for discovery sources: feeds, sitemaps, search APIs, links."""

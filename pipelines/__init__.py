@@ -1,0 +1,1 @@
+"""Item pipelines and extensions: thin Scrapy adapters over pure cores."""

@@ -2,19 +2,19 @@
 
 Hierarchy::
 
-    NewsarcError                      base class; the CLI turns it into a clear message and exit code
+    NewsarcError                      base class; the CLI prints it and exits with its exit_code
     ├── EventFileError                a malformed event file (names the file, line and field)
     ├── WarcError                     reading or writing WARC files
     │   ├── WarcWriteError            a write failed: the crawl must stop, never only log
     │   └── WarcRepairError           an ``.open`` file could not be repaired
     ├── FetchRefused                  the crawler refuses a request on purpose (policy, not failure)
-    │   ├── PrivateAddressRefused     target resolves to a loopback/private/link-local/metadata address
+    │   ├── PrivateAddressRefused     target resolves to a loopback/private/metadata address
     │   ├── TrapRefused               spider-trap heuristics (URL length, repeated segments, …)
     │   └── PageTooLarge              the response exceeds the maximum page size
     └── StorageError                  object storage (later issues)
 
-Scrapy's own vocabulary (``NotConfigured``, ``IgnoreRequest``, ``DropItem``, ``CloseSpider``) is used
-at the Scrapy boundary; these are the pure-core errors beneath it.
+Scrapy's own vocabulary (``NotConfigured``, ``IgnoreRequest``, ``DropItem``, ``CloseSpider``)
+is used at the Scrapy boundary; these are the pure-core errors beneath it.
 """
 
 from __future__ import annotations
@@ -31,7 +31,9 @@ class EventFileError(NewsarcError):
 
     exit_code = 2
 
-    def __init__(self, path: str, message: str, *, line: int | None = None, field: str | None = None):
+    def __init__(
+        self, path: str, message: str, *, line: int | None = None, field: str | None = None
+    ):
         self.path = path
         self.line = line
         self.field = field

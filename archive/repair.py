@@ -1,0 +1,106 @@
+"""Repair ``.warc.gz.open`` files left by a killed crawl: keep every complete record.
+
+The file is scanned gzip member by gzip member; each member must decompress completely and
+hold exactly one well-formed WARC record (``WARC/1.x`` header, Content-Length matching the
+block, trailing CRLFCRLF). The file is cut after the last good member, fsynced and renamed to
+its final ``.warc.gz`` name. A file with no complete record is removed.
+"""
+
+from __future__ import annotations
+
+import os
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from archive.errors import WarcRepairError
+from archive.writer import OPEN_SUFFIX
+
+_READ = 1 << 20
+
+
+@dataclass(frozen=True)
+class RepairResult:
+    source: Path
+    repaired: Path | None  # None when nothing valid remained and the file was removed
+    records: int
+    bytes_kept: int
+    bytes_dropped: int
+
+
+def _valid_record(data: bytes) -> bool:
+    if not data.startswith(b"WARC/1."):
+        return False
+    end = data.find(b"\r\n\r\n")
+    if end < 0:
+        return False
+    length = None
+    for line in data[:end].split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            try:
+                length = int(value.strip())
+            except ValueError:
+                return False
+    if length is None:
+        return False
+    return len(data) == end + 4 + length + 4 and data.endswith(b"\r\n\r\n")
+
+
+def scan_members(path: Path) -> tuple[int, int]:
+    """Return (number of good records, byte offset just after the last good member)."""
+    good_end = records = consumed = 0
+    decomp = zlib.decompressobj(31)
+    out = bytearray()
+    with path.open("rb") as fh:
+        while chunk := fh.read(_READ):
+            data = chunk
+            while data:
+                try:
+                    out += decomp.decompress(data)
+                except zlib.error:
+                    return records, good_end
+                if not decomp.eof:
+                    consumed += len(data)
+                    break
+                used = len(data) - len(decomp.unused_data)
+                if not _valid_record(bytes(out)):
+                    return records, good_end
+                consumed += used
+                good_end, records = consumed, records + 1
+                data = decomp.unused_data
+                decomp, out = zlib.decompressobj(31), bytearray()
+    return records, good_end
+
+
+def repair_file(path: str | os.PathLike[str]) -> RepairResult:
+    src = Path(path)
+    if not src.name.endswith(OPEN_SUFFIX):
+        raise WarcRepairError(
+            f"{src}: not an interrupted WARC file (expected a {OPEN_SUFFIX} name)"
+        )
+    final = src.with_name(src.name[: -len(OPEN_SUFFIX)])
+    if final.exists():
+        raise WarcRepairError(f"{src}: {final.name} already exists; not overwriting it")
+    try:
+        size = src.stat().st_size
+        records, good_end = scan_members(src)
+        if records == 0:
+            src.unlink()
+            return RepairResult(src, None, 0, 0, size)
+        with src.open("r+b") as fh:
+            fh.truncate(good_end)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(src, final)
+    except OSError as exc:
+        raise WarcRepairError(f"{src}: {exc}") from exc
+    return RepairResult(src, final, records, good_end, size - good_end)
+
+
+def repair_directory(directory: str | os.PathLike[str]) -> list[RepairResult]:
+    """Repair every ``*.warc.gz.open`` file under a directory (recursively)."""
+    root = Path(directory)
+    if not root.exists():
+        return []
+    return [repair_file(p) for p in sorted(root.rglob(f"*.warc.gz{OPEN_SUFFIX}"))]

@@ -1,0 +1,252 @@
+"""HTTP(S) download handler that archives the exact bytes sent and received.
+
+Scrapy's own handlers hand plugins a normalised Response: header case and order lost,
+repeated headers collapsed, reason phrase gone, body de-chunked. This handler speaks
+HTTP/1.1 itself over asyncio streams (h11 tracks message framing), so it holds the bytes
+exactly as they crossed the wire (for HTTPS: the decrypted stream), archives them as WARC
+request/response records, and still gives Scrapy an ordinary Response (Content-Encoding is
+left for HttpCompressionMiddleware, as with Scrapy's handler).
+
+One connection per request (``Connection: close``). Proxies are not supported.
+``request.meta["newsarc_record"]`` receives the response's RecordLocation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ipaddress
+import logging
+import ssl
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+import h11
+from scrapy.core.downloader.handlers._base_http import BaseHttpDownloadHandler
+from scrapy.exceptions import (
+    CannotResolveHostError,
+    DownloadConnectionRefusedError,
+    DownloadFailedError,
+    DownloadTimeoutError,
+    NotSupported,
+    ResponseDataLossError,
+)
+from scrapy.http import Headers
+from scrapy.responsetypes import responsetypes
+
+from archive import warc
+from archive.errors import PageTooLarge, PrivateAddressRefused
+from crawler.addresses import parse_connect_to, resolve
+from crawler.wire import build_request_bytes, redact_for_archive
+from pipelines.warc import warc_service
+
+if TYPE_CHECKING:
+    from scrapy import Request
+    from scrapy.crawler import Crawler
+    from scrapy.http import Response
+
+logger = logging.getLogger(__name__)
+_READ_SIZE = 65536
+
+
+class _Capture:
+    """Bytes and parsed state of one exchange in progress."""
+
+    def __init__(self) -> None:
+        self.raw = bytearray()
+        self.body = bytearray()
+        self.status = 0
+        self.headers: list[tuple[bytes, bytes]] = []
+        self.complete = False
+        self.truncated: str | None = None
+
+
+class CaptureDownloadHandler(BaseHttpDownloadHandler):
+    lazy = False
+
+    def __init__(self, crawler: Crawler):
+        super().__init__(crawler)
+        s = crawler.settings
+        self.crawler = crawler
+        self.stats = crawler.stats
+        self.connect_to = parse_connect_to(s.getdict("NEWSARC_CONNECT_TO"))
+        self.allow_private = s.getbool("NEWSARC_ALLOW_PRIVATE_ADDRESSES")
+        self.verify = s.getbool("DOWNLOAD_VERIFY_CERTIFICATES")
+        self.warc = warc_service(crawler)
+
+    async def download_request(self, request: Request) -> Response:
+        url = urlsplit(request.url)
+        if url.scheme not in ("http", "https"):
+            raise NotSupported(f"unsupported scheme {url.scheme!r}")
+        if request.meta.get("proxy"):
+            raise NotSupported("newsarc's capture handler does not support proxies")
+        host = url.hostname or ""
+        port = url.port or (443 if url.scheme == "https" else 80)
+        try:
+            target = await resolve(
+                host, port, connect_to=self.connect_to, allow_private=self.allow_private
+            )
+        except PrivateAddressRefused:
+            self.stats.inc_value("newsarc/refused/private_address")
+            raise
+        except OSError as exc:
+            raise CannotResolveHostError(f"{host}: {exc}") from exc
+        timeout = float(request.meta.get("download_timeout") or 180)
+        maxsize = int(request.meta.get("download_maxsize", self._default_maxsize) or 0)
+        wire = build_request_bytes(request)
+        started = datetime.now(UTC)
+        cap = _Capture()
+        error: BaseException | None = None
+        try:
+            async with asyncio.timeout(timeout):
+                await self._exchange(
+                    request, url.scheme, host, target.ip, target.port, wire, cap, maxsize
+                )
+        except TimeoutError:
+            cap.truncated = cap.truncated or "time"
+            error = DownloadTimeoutError(
+                f"Getting {request.url} took longer than {timeout} seconds."
+            )
+        except ConnectionRefusedError as exc:
+            error = DownloadConnectionRefusedError(str(exc))
+        except (OSError, h11.ProtocolError) as exc:
+            if cap.raw:
+                cap.truncated = cap.truncated or "disconnect"
+            error = DownloadFailedError(f"{request.url}: {exc}")
+        if cap.raw:
+            await self._archive(request, wire, cap, started, target.ip)
+        if error is not None:
+            self.stats.inc_value(f"newsarc/fetch/error/{type(error).__name__}")
+            raise error
+        if cap.truncated == "length":
+            self.stats.inc_value("newsarc/fetch/too_large")
+            raise PageTooLarge(
+                f"{request.url}: larger than the maximum page size ({maxsize} bytes)"
+            )
+        if not cap.complete:
+            if self._fail_on_dataloss:
+                raise ResponseDataLossError(
+                    f"{request.url}: connection lost before the end of the body"
+                )
+            flags = ["dataloss"]
+        else:
+            flags = []
+        return self._response(request, cap, target.ip, flags)
+
+    async def _exchange(
+        self,
+        request: Request,
+        scheme: str,
+        host: str,
+        ip: str,
+        port: int,
+        wire: bytes,
+        cap: _Capture,
+        maxsize: int,
+    ) -> None:
+        ctx = self._ssl_context() if scheme == "https" else None
+        reader, writer = await asyncio.open_connection(
+            ip, port, ssl=ctx, server_hostname=host if ctx else None
+        )
+        try:
+            conn = h11.Connection(h11.CLIENT, max_incomplete_event_size=256 * 1024)
+            conn.send(_h11_request(request, wire))
+            conn.send(h11.EndOfMessage())
+            writer.write(wire)
+            await writer.drain()
+            await self._read(conn, reader, cap, maxsize)
+        finally:
+            writer.close()
+            with contextlib.suppress(OSError, ssl.SSLError):
+                await writer.wait_closed()
+
+    @staticmethod
+    async def _read(
+        conn: h11.Connection, reader: asyncio.StreamReader, cap: _Capture, maxsize: int
+    ) -> None:
+        while True:
+            event = conn.next_event()
+            if event is h11.NEED_DATA:
+                data = await reader.read(_READ_SIZE)
+                if maxsize and len(cap.body) + len(data) > maxsize and cap.status:
+                    cap.raw += data
+                    cap.truncated = "length"
+                    return
+                cap.raw += data
+                conn.receive_data(data)
+            elif isinstance(event, h11.Response):
+                cap.status = event.status_code
+                cap.headers = list(event.headers.raw_items())
+                length = _content_length(cap.headers)
+                if maxsize and length is not None and length > maxsize:
+                    cap.truncated = "length"
+                    return
+            elif isinstance(event, h11.Data):
+                cap.body += event.data
+            elif isinstance(event, h11.EndOfMessage):
+                cap.complete = True
+                return
+            elif isinstance(event, h11.ConnectionClosed):
+                return
+
+    async def _archive(
+        self, request: Request, wire: bytes, cap: _Capture, started: datetime, ip: str
+    ) -> None:
+        exchange = warc.HttpExchange(
+            url=request.url,
+            request_bytes=redact_for_archive(wire),
+            response_bytes=bytes(cap.raw),
+            date=started,
+            ip_address=ip,
+            truncated=cap.truncated,
+        )
+        locations = await self.warc.write_exchange(exchange)
+        request.meta["newsarc_record"] = locations.response
+
+    def _response(self, request: Request, cap: _Capture, ip: str, flags: list[str]) -> Response:
+        headers = Headers()
+        for name, value in cap.headers:
+            headers.appendlist(name, value)
+        body = bytes(cap.body)
+        respcls = responsetypes.from_args(headers=headers, url=request.url, body=body)
+        return respcls(
+            url=request.url,
+            status=cap.status,
+            headers=headers,
+            body=body,
+            flags=flags,
+            request=request,
+            ip_address=ipaddress.ip_address(ip),
+            protocol="HTTP/1.1",
+        )
+
+    def _ssl_context(self) -> ssl.SSLContext:
+        ctx = ssl.create_default_context()
+        if not self.verify:
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+        ctx.set_alpn_protocols(["http/1.1"])
+        return ctx
+
+    async def close(self) -> None:
+        return None
+
+
+def _content_length(headers: list[tuple[bytes, bytes]]) -> int | None:
+    for name, value in headers:
+        if name.lower() == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None
+
+
+def _h11_request(request: Request, wire: bytes) -> h11.Request:
+    """The h11 event matching ``wire``: h11 needs it to know how to frame the response."""
+    head = wire.split(b"\r\n\r\n", 1)[0].split(b"\r\n")
+    method, target, _ = head[0].split(b" ", 2)
+    headers: list[Any] = [tuple(line.split(b":", 1)) for line in head[1:]]
+    headers = [(k.strip(), v.strip()) for k, v in headers]
+    return h11.Request(method=method, target=target, headers=headers)

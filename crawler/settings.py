@@ -1,0 +1,56 @@
+"""newsarc's Scrapy settings: component order and every ``NEWSARC_*`` default, in one place.
+
+The event file (``[limits]``, ``[politeness]``) overrides the crawl-shaping values below at
+spider priority; the ``newsarc`` CLI sets the output and address options.
+"""
+
+from __future__ import annotations
+
+from crawler import __version__
+
+BOT_NAME = "newsarc"
+SPIDER_MODULES = ["crawler.spiders"]
+NEWSPIDER_MODULE = "crawler.spiders"
+
+TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+TELNETCONSOLE_ENABLED = False
+LOG_LEVEL = "INFO"
+
+# --- Fetching ----------------------------------------------------------------------------------
+# Our handler writes the bytes on the wire to WARC; Scrapy's would hand us a normalised Response.
+DOWNLOAD_HANDLERS = {
+    "http": "crawler.handler.CaptureDownloadHandler",
+    "https": "crawler.handler.CaptureDownloadHandler",
+}
+USER_AGENT = f"newsarc/{__version__} (+https://github.com/newsarc/newsarc)"
+ROBOTSTXT_OBEY = True
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 2  # event [limits] per_host_concurrency
+DOWNLOAD_DELAY = 0.5  # event [limits] download_delay
+DOWNLOAD_TIMEOUT = 30  # event [limits] download_timeout
+DOWNLOAD_MAXSIZE = 10_000_000  # event [limits] max_page_bytes
+DOWNLOAD_WARNSIZE = 0
+REDIRECT_MAX_TIMES = 5  # event [limits] max_redirects
+RETRY_TIMES = 2
+COOKIES_ENABLED = True
+
+DOWNLOADER_MIDDLEWARES: dict[str, int | None] = {
+    "scrapy.downloadermiddlewares.cookies.CookiesMiddleware": None,
+    "crawler.cookies.OfflineCookiesMiddleware": 700,  # same slot, no PSL download
+}
+SPIDER_MIDDLEWARES: dict[str, int | None] = {}
+ITEM_PIPELINES: dict[str, int] = {}
+EXTENSIONS: dict[str, int | None] = {}
+
+# --- newsarc -----------------------------------------------------------------------------------
+NEWSARC_OUTPUT = "newsarc-data"  # root of the archive: <output>/<slug>/warc/…
+NEWSARC_WARC_DIR = None  # override the WARC directory (default <output>/<slug>/warc)
+NEWSARC_WARC_PREFIX = None  # WARC file name prefix (default: the event slug)
+NEWSARC_WARC_HOST = None  # host part of WARC file names (default: this machine's short hostname)
+NEWSARC_WARC_MAX_SIZE = 1_000_000_000  # rotate WARC files at this many bytes
+NEWSARC_WARCINFO = {}  # extra warcinfo fields (operator, event…); set by the spider
+NEWSARC_OPERATOR = ""  # contact of the person or institution running the crawl (warcinfo)
+NEWSARC_CONNECT_TO = {}  # {"host[:port]": "IP:PORT"}: connect there instead of resolving (trusted)
+NEWSARC_ALLOW_PRIVATE_ADDRESSES = (
+    False  # allow loopback/private/link-local targets (never metadata)
+)

@@ -1,0 +1,91 @@
+"""What a crawl did, from Scrapy stats: the progress line, the summary table, the JSON report."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass
+class CrawlSummary:
+    pages: int = 0
+    seconds: float = 0.0
+    errors: int = 0
+    refused: int = 0
+    articles: int = 0
+    duplicates: int = 0
+    warc_files: int = 0
+    warc_bytes: int = 0
+    warc_records: int = 0
+    finish_reason: str = ""
+    counters: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def pages_per_second(self) -> float:
+        return self.pages / self.seconds if self.seconds > 0 else 0.0
+
+    @classmethod
+    def from_stats(cls, stats: dict[str, Any], seconds: float | None = None) -> CrawlSummary:
+        if seconds is None:
+            seconds = float(stats.get("elapsed_time_seconds") or 0.0)
+        errors = sum(
+            int(v)
+            for k, v in stats.items()
+            if k.startswith(("newsarc/errors/", "spider_exceptions/"))
+        )
+        refused = int(stats.get("newsarc/refused/private_address", 0)) + sum(
+            int(v) for k, v in stats.items() if k.startswith("newsarc/trap/")
+        )
+        counters = {
+            k: int(v)
+            for k, v in sorted(stats.items())
+            if k.startswith(("newsarc/", "robotstxt/", "downloader/response_status_count/"))
+            and isinstance(v, int)
+        }
+        return cls(
+            pages=int(stats.get("response_received_count", 0)),
+            seconds=seconds,
+            errors=errors,
+            refused=refused,
+            articles=int(stats.get("newsarc/articles", 0)),
+            duplicates=sum(
+                int(v)
+                for k, v in stats.items()
+                if k.startswith("newsarc/dedup/") and k != "newsarc/dedup/unique"
+            ),
+            warc_files=int(stats.get("newsarc/warc/files", 0)),
+            warc_bytes=int(stats.get("newsarc/warc/bytes", 0)),
+            warc_records=int(stats.get("newsarc/warc/records", 0)),
+            finish_reason=str(stats.get("finish_reason", "")),
+            counters=counters,
+        )
+
+    def progress_line(self) -> str:
+        return (
+            f"pages {self.pages}  {self.pages_per_second:.1f}/s  articles {self.articles}  "
+            f"duplicates {self.duplicates}  errors {self.errors}  refused {self.refused}"
+        )
+
+    def rows(self) -> list[tuple[str, str]]:
+        return [
+            ("pages fetched", str(self.pages)),
+            ("pages/s", f"{self.pages_per_second:.1f}"),
+            ("seconds", f"{self.seconds:.1f}"),
+            ("WARC files", str(self.warc_files)),
+            ("WARC bytes", f"{self.warc_bytes:,}"),
+            ("WARC records", str(self.warc_records)),
+            ("errors", str(self.errors)),
+            ("refused (policy)", str(self.refused)),
+            ("finish reason", self.finish_reason),
+        ]
+
+    def as_json(self, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+        data = asdict(self)
+        data["pages_per_second"] = round(self.pages_per_second, 2)
+        data.update(extra or {})
+        return data
+
+
+def warc_files(directory: Path) -> list[Path]:
+    return sorted(directory.glob("*.warc.gz")) if directory.exists() else []

@@ -1,0 +1,123 @@
+"""The crawl's WARC writer as a Scrapy component: one per crawler, one writer thread.
+
+Record building (hashing, gzip) and file writes run on a single dedicated thread, in order,
+so the reactor is never blocked and records of one exchange stay contiguous. The download
+handler and the spider reach the same instance through :func:`warc_service`.
+
+A write failure is fatal: :meth:`WarcService.write_exchange` re-raises
+:class:`~archive.errors.WarcWriteError` after asking the engine to close the spider with
+reason ``warc_write_error``; the CLI turns that into exit code 3.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+import weakref
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from scrapy import signals
+
+from archive import warc
+from archive.errors import WarcWriteError
+from archive.repair import repair_directory
+from archive.writer import DEFAULT_MAX_SIZE, ExchangeLocations, WarcWriter
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+
+logger = logging.getLogger(__name__)
+_SERVICES: weakref.WeakKeyDictionary[Any, WarcService] = weakref.WeakKeyDictionary()
+
+
+def warc_service(crawler: Crawler) -> WarcService:
+    """The crawler's WarcService, created on first use."""
+    if crawler not in _SERVICES:
+        _SERVICES[crawler] = WarcService.from_crawler(crawler)
+    return _SERVICES[crawler]
+
+
+class WarcService:
+    def __init__(self, writer: WarcWriter, *, stats: Any = None, on_fatal: Any = None) -> None:
+        self.writer = writer
+        self.stats = stats
+        self.on_fatal = on_fatal
+        self.failed: WarcWriteError | None = None
+        self.closing: asyncio.Future[None] | None = None
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="newsarc-warc")
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> WarcService:
+        s = crawler.settings
+        directory = Path(s.get("NEWSARC_WARC_DIR") or "newsarc-data/warc")
+        for result in repair_directory(directory):
+            logger.warning(
+                "repaired interrupted WARC %s: kept %d records, dropped %d bytes",
+                result.source.name,
+                result.records,
+                result.bytes_dropped,
+            )
+            crawler.stats.inc_value("newsarc/warc/repaired_files")
+        info = [(k, str(v)) for k, v in (s.getdict("NEWSARC_WARCINFO") or {}).items()]
+        writer = WarcWriter(
+            directory,
+            s.get("NEWSARC_WARC_PREFIX") or "newsarc",
+            host=s.get("NEWSARC_WARC_HOST") or socket.gethostname().split(".")[0] or "newsarc",
+            max_size=s.getint("NEWSARC_WARC_MAX_SIZE", DEFAULT_MAX_SIZE),
+            info=info,
+        )
+
+        service = cls(writer, stats=crawler.stats)
+
+        def fatal(exc: WarcWriteError) -> None:
+            crawler.stats.set_value("newsarc/warc/write_error", str(exc))
+            engine = crawler.engine
+            if engine is not None and engine.running and service.closing is None:
+                service.closing = asyncio.ensure_future(
+                    engine.close_spider_async(reason="warc_write_error")
+                )
+
+        service.on_fatal = fatal
+        crawler.signals.connect(service.close, signal=signals.engine_stopped)
+        return service
+
+    async def _run(self, fn: Any, *args: Any) -> Any:
+        if self.failed is not None:
+            raise self.failed
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(self._executor, fn, *args)
+        except WarcWriteError as exc:
+            logger.error("WARC write failed, stopping the crawl: %s", exc)
+            self.failed = exc
+            if self.on_fatal is not None:
+                self.on_fatal(exc)
+            raise
+
+    async def write_exchange(self, exchange: warc.HttpExchange) -> ExchangeLocations:
+        locations: ExchangeLocations = await self._run(self.writer.write_exchange, exchange)
+        if self.stats is not None:
+            self.stats.inc_value("newsarc/warc/records", 3 if locations.framing else 2)
+        return locations
+
+    async def write_metadata(
+        self, target_uri: str, refers_to: str, items: Iterable[tuple[str, str]]
+    ) -> warc.RecordLocation:
+        location: warc.RecordLocation = await self._run(
+            self.writer.write_metadata, target_uri, refers_to, list(items)
+        )
+        if self.stats is not None:
+            self.stats.inc_value("newsarc/warc/records")
+        return location
+
+    def close(self) -> None:
+        """Close the current file; waits for queued writes first."""
+        self._executor.submit(self.writer.close).result()
+        self._executor.shutdown(wait=True)
+        if self.stats is not None:
+            self.stats.set_value("newsarc/warc/files", len(self.writer.closed_files))
+            self.stats.set_value("newsarc/warc/bytes", self.writer.bytes_written)

@@ -1,0 +1,150 @@
+"""archive.warc / archive.writer / archive.chunked: records, digests, rotation, determinism."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import itertools
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from warcio.archiveiterator import ArchiveIterator
+
+from archive import warc
+from archive.chunked import ChunkedDecodeError, Framing, dechunk, rechunk
+from archive.writer import WarcWriter
+
+GOLDEN = Path(__file__).parent / "data" / "golden" / "exchange.warc"
+CHUNKED = (
+    b"HTTP/1.1 200 Splendidly Fine\r\nContent-Type: text/html\r\nTransfer-Encoding: chunked\r\n"
+    b"Set-Cookie: a=1\r\nSet-Cookie: b=2\r\n\r\n"
+    b"5;ext=1\r\n<p>hi\r\n7\r\n there!\r\n0\r\nX-Trailer: yes\r\n\r\n"
+)
+
+
+def fixed_writer(directory: Path, **kwargs: object) -> WarcWriter:
+    ids = (f"<urn:uuid:00000000-0000-0000-0000-{n:012d}>" for n in itertools.count(1))
+    start = datetime(2025, 4, 1, 12, 0, tzinfo=UTC)
+    ticks = (start + timedelta(seconds=n) for n in itertools.count())
+    return WarcWriter(
+        directory,
+        "golden",
+        host="testhost",
+        info=[("software", "newsarc-test")],
+        clock=lambda: next(ticks),
+        record_id=lambda: next(ids),
+        **kwargs,  # type: ignore[arg-type]
+    )
+
+
+def exchange(url: str = "http://globe.test/a", response: bytes = CHUNKED) -> warc.HttpExchange:
+    return warc.HttpExchange(
+        url=url,
+        request_bytes=b"GET /a HTTP/1.1\r\nHost: globe.test\r\nConnection: close\r\n\r\n",
+        response_bytes=response,
+        date=datetime(2025, 4, 1, 12, 0, 0, 123456, tzinfo=UTC),
+        ip_address="127.0.0.1",
+    )
+
+
+def test_dechunk_and_rechunk_restore_the_exact_bytes() -> None:
+    raw = b"5;ext=1\r\n<p>hi\r\n7\r\n there!\r\n0\r\nX-Trailer: yes\r\n\r\n"
+    body, framing = dechunk(raw)
+    assert body == b"<p>hi there!"
+    assert framing.size_lines == (b"5;ext=1", b"7", b"0")
+    assert framing.trailer == b"X-Trailer: yes\r\n\r\n"
+    assert rechunk(body, Framing.from_json(framing.to_json())) == raw
+
+
+@pytest.mark.parametrize(
+    "raw", [b"zz\r\nabc\r\n0\r\n\r\n", b"5\r\nabc\r\n0\r\n\r\n", b"3\r\nabc\r\n"]
+)
+def test_dechunk_rejects_malformed_framing(raw: bytes) -> None:
+    with pytest.raises(ChunkedDecodeError):
+        dechunk(raw)
+
+
+def test_chunked_policy_dechunks_payload_and_keeps_everything_else() -> None:
+    block = warc.response_block(CHUNKED)
+    assert block.payload == b"<p>hi there!"
+    head, body = warc.split_head(block.block)
+    assert b"X-Newsarc-Orig-Transfer-Encoding: chunked\r\n" in head
+    assert head.replace(b"X-Newsarc-Orig-", b"") == warc.split_head(CHUNKED)[0]
+    assert body == block.payload
+    assert warc.restore_response_bytes(block.block, block.framing) == CHUNKED
+
+
+def test_non_chunked_response_is_stored_verbatim() -> None:
+    raw = b"HTTP/1.1 404 Gone Fishing\r\nX-Custom-HEADER: 1\r\nContent-Length: 3\r\n\r\nabc"
+    block = warc.response_block(raw)
+    assert block.block == raw and block.payload == b"abc" and block.framing is None
+
+
+def test_writer_output_is_deterministic_and_matches_golden(tmp_path: Path) -> None:
+    outputs = []
+    for name in ("one", "two"):
+        writer = fixed_writer(tmp_path / name)
+        writer.write_exchange(exchange())
+        writer.write_metadata(
+            "http://globe.test/a", "<urn:uuid:x>", [("outlink", "http://globe.test/b")]
+        )
+        path = writer.close()
+        assert path is not None
+        outputs.append(gzip.decompress(path.read_bytes()))
+    assert outputs[0] == outputs[1]
+    assert outputs[0] == GOLDEN.read_bytes()
+
+
+def test_records_pass_warcio_check_and_locations_read_back(tmp_path: Path) -> None:
+    writer = fixed_writer(tmp_path)
+    locs = writer.write_exchange(exchange())
+    path = writer.close()
+    assert path is not None and path.name == "golden-20250401120000000-00000-testhost.warc.gz"
+    check = subprocess.run(
+        [sys.executable, "-m", "warcio.cli", "check", str(path)], capture_output=True, text=True
+    )
+    assert check.returncode == 0, check.stdout + check.stderr
+    data = path.read_bytes()
+    member = data[locs.response.offset : locs.response.offset + locs.response.length]
+    record = next(iter(ArchiveIterator(io.BytesIO(member))))
+    assert record.rec_headers.get_header("WARC-Record-ID") == locs.response.record_id
+    assert record.rec_headers.get_header("WARC-Payload-Digest") == locs.response.payload_digest
+    assert record.content_stream().read() == b"<p>hi there!"
+    assert locs.framing is not None
+    with path.open("rb") as fh:
+        types = [
+            (r.rec_type, r.rec_headers.get_header("WARC-Concurrent-To"))
+            for r in ArchiveIterator(fh)
+        ]
+    assert types == [
+        ("warcinfo", None),
+        ("response", None),
+        ("request", locs.response.record_id),
+        ("metadata", locs.response.record_id),
+    ]
+
+
+def test_rotation_names_files_and_keeps_open_suffix_until_closed(tmp_path: Path) -> None:
+    writer = fixed_writer(tmp_path, max_size=2000)
+    for n in range(6):
+        writer.write_exchange(exchange(f"http://globe.test/{n}"))
+        assert writer.current_path is not None and writer.current_path.name.endswith(
+            ".warc.gz.open"
+        )
+    writer.close()
+    files = sorted(tmp_path.iterdir())
+    assert len(files) >= 3
+    assert all(f.name.endswith(".warc.gz") for f in files)
+    assert [f.name.split("-")[2] for f in files] == [f"{n:05d}" for n in range(len(files))]
+    uris = []
+    for f in files:
+        with f.open("rb") as fh:
+            recs = list(ArchiveIterator(fh))
+        assert recs[0].rec_type == "warcinfo"
+        uris += [
+            r.rec_headers.get_header("WARC-Target-URI") for r in recs if r.rec_type == "response"
+        ]
+    assert uris == [f"http://globe.test/{n}" for n in range(6)]

@@ -14,9 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from archive.errors import WarcRepairError
+from archive.reader import RecordFormatError, iter_members, parse_record
 from archive.writer import OPEN_SUFFIX
-
-_READ = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -28,48 +27,16 @@ class RepairResult:
     bytes_dropped: int
 
 
-def _valid_record(data: bytes) -> bool:
-    if not data.startswith(b"WARC/1."):
-        return False
-    end = data.find(b"\r\n\r\n")
-    if end < 0:
-        return False
-    length = None
-    for line in data[:end].split(b"\r\n")[1:]:
-        name, _, value = line.partition(b":")
-        if name.strip().lower() == b"content-length":
-            try:
-                length = int(value.strip())
-            except ValueError:
-                return False
-    if length is None:
-        return False
-    return len(data) == end + 4 + length + 4 and data.endswith(b"\r\n\r\n")
-
-
 def scan_members(path: Path) -> tuple[int, int]:
     """Return (number of good records, byte offset just after the last good member)."""
-    good_end = records = consumed = 0
-    decomp = zlib.decompressobj(31)
-    out = bytearray()
+    records = good_end = 0
     with path.open("rb") as fh:
-        while chunk := fh.read(_READ):
-            data = chunk
-            while data:
-                try:
-                    out += decomp.decompress(data)
-                except zlib.error:
-                    return records, good_end
-                if not decomp.eof:
-                    consumed += len(data)
-                    break
-                used = len(data) - len(decomp.unused_data)
-                if not _valid_record(bytes(out)):
-                    return records, good_end
-                consumed += used
-                good_end, records = consumed, records + 1
-                data = decomp.unused_data
-                decomp, out = zlib.decompressobj(31), bytearray()
+        try:
+            for offset, length, data in iter_members(fh):
+                parse_record(data, offset, length)
+                records, good_end = records + 1, offset + length
+        except (zlib.error, RecordFormatError):
+            pass
     return records, good_end
 
 

@@ -1,2 +1,3 @@
 """newsarc: archive and analyse news coverage of events."""
+
 __version__ = "0.1.0"

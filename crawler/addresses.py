@@ -44,9 +44,9 @@ def refusal_reason(ip: str, *, allow_private: bool) -> str | None:
         return None
     for reason, flag in (
         ("loopback", addr.is_loopback),
+        ("unspecified", addr.is_unspecified),
         ("link_local", addr.is_link_local),
         ("private", addr.is_private),
-        ("unspecified", addr.is_unspecified),
         ("multicast", addr.is_multicast),
         ("reserved", addr.is_reserved),
     ):

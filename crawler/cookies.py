@@ -11,9 +11,7 @@ import scrapy.downloadermiddlewares.cookies as _scrapy_cookies
 from scrapy.downloadermiddlewares.cookies import CookiesMiddleware
 from tldextract import TLDExtract
 
-_scrapy_cookies._split_domain = TLDExtract(
-    suffix_list_urls=(), include_psl_private_domains=True
-)
+_scrapy_cookies._split_domain = TLDExtract(suffix_list_urls=(), include_psl_private_domains=True)
 
 
 class OfflineCookiesMiddleware(CookiesMiddleware):

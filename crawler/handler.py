@@ -29,6 +29,7 @@ from scrapy.exceptions import (
     DownloadConnectionRefusedError,
     DownloadFailedError,
     DownloadTimeoutError,
+    IgnoreRequest,
     NotSupported,
     ResponseDataLossError,
 )
@@ -48,6 +49,11 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 _READ_SIZE = 65536
+
+
+class RefusedRequest(IgnoreRequest):
+    """A fetch refused by policy (address guard, page size): Scrapy's IgnoreRequest, so it is
+    counted and skipped quietly, never retried; the pure-core reason is ``__cause__``."""
 
 
 class _Capture:
@@ -87,9 +93,9 @@ class CaptureDownloadHandler(BaseHttpDownloadHandler):
             target = await resolve(
                 host, port, connect_to=self.connect_to, allow_private=self.allow_private
             )
-        except PrivateAddressRefused:
+        except PrivateAddressRefused as exc:
             self.stats.inc_value("newsarc/refused/private_address")
-            raise
+            raise RefusedRequest(str(exc)) from exc
         except OSError as exc:
             raise CannotResolveHostError(f"{host}: {exc}") from exc
         timeout = float(request.meta.get("download_timeout") or 180)
@@ -120,10 +126,9 @@ class CaptureDownloadHandler(BaseHttpDownloadHandler):
             self.stats.inc_value(f"newsarc/fetch/error/{type(error).__name__}")
             raise error
         if cap.truncated == "length":
-            self.stats.inc_value("newsarc/fetch/too_large")
-            raise PageTooLarge(
-                f"{request.url}: larger than the maximum page size ({maxsize} bytes)"
-            )
+            self.stats.inc_value("newsarc/refused/too_large")
+            too_large = PageTooLarge(f"{request.url}: larger than max page size ({maxsize} bytes)")
+            raise RefusedRequest(str(too_large)) from too_large
         if not cap.complete:
             if self._fail_on_dataloss:
                 raise ResponseDataLossError(

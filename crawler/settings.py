@@ -32,13 +32,28 @@ DOWNLOAD_MAXSIZE = 10_000_000  # event [limits] max_page_bytes
 DOWNLOAD_WARNSIZE = 0
 REDIRECT_MAX_TIMES = 5  # event [limits] max_redirects
 RETRY_TIMES = 2
+RETRY_GIVE_UP_LOG_LEVEL = "INFO"  # a dead page is counted in stats, not shouted about
 COOKIES_ENABLED = True
 
 DOWNLOADER_MIDDLEWARES: dict[str, int | None] = {
+    "crawler.middlewares.HostSlotMiddleware": 45,  # download slot = host:port
+    "crawler.middlewares.TrapMiddleware": 60,  # refuse trap URLs before they cost a robots fetch
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "crawler.middlewares.CrawlDelayRobotsTxtMiddleware": 100,  # robots + Crawl-delay; 4xx = allow
+    "crawler.middlewares.RetryAfterMiddleware": 560,  # 429/503 before RetryMiddleware (550)
+    # Scope is the spider's job (links stay inside allowed_domains); feed/sitemap/search entries
+    # and redirects may leave it, and still pass robots.txt, the address guard and trap checks.
+    # Scrapy's OffsiteMiddleware would also drop robots.txt requests of such hosts unseen.
+    "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
     "scrapy.downloadermiddlewares.cookies.CookiesMiddleware": None,
     "crawler.cookies.OfflineCookiesMiddleware": 700,  # same slot, no PSL download
 }
-SPIDER_MIDDLEWARES: dict[str, int | None] = {}
+SPIDER_MIDDLEWARES: dict[str, int | None] = {
+    "crawler.middlewares.HostSlotMiddleware": 900,  # stamp the slot when requests are yielded
+}
+SCHEDULER_PRIORITY_QUEUE = "scrapy.pqueues.DownloaderAwarePriorityQueue"  # slow hosts can't hog
+RETRY_HTTP_CODES = [500, 502, 504, 522, 524, 408]  # 429/503 belong to RetryAfterMiddleware
+REMOTE_CONTROL_ENABLED = False  # Scrapy 2.19's token-protected code-execution server: off
 ITEM_PIPELINES: dict[str, int] = {}
 EXTENSIONS: dict[str, int | None] = {}
 
@@ -48,9 +63,11 @@ NEWSARC_WARC_DIR = None  # override the WARC directory (default <output>/<slug>/
 NEWSARC_WARC_PREFIX = None  # WARC file name prefix (default: the event slug)
 NEWSARC_WARC_HOST = None  # host part of WARC file names (default: this machine's short hostname)
 NEWSARC_WARC_MAX_SIZE = 1_000_000_000  # rotate WARC files at this many bytes
-NEWSARC_WARCINFO = {}  # extra warcinfo fields (operator, event…); set by the spider
+NEWSARC_WARCINFO: dict[str, str] = {}  # extra warcinfo fields (operator, event…); set by the spider
 NEWSARC_OPERATOR = ""  # contact of the person or institution running the crawl (warcinfo)
-NEWSARC_CONNECT_TO = {}  # {"host[:port]": "IP:PORT"}: connect there instead of resolving (trusted)
+NEWSARC_CONNECT_TO: dict[
+    str, str
+] = {}  # {"host[:port]": "IP:PORT"}: connect there instead of resolving (trusted)
 NEWSARC_ALLOW_PRIVATE_ADDRESSES = (
     False  # allow loopback/private/link-local targets (never metadata)
 )

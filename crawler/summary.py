@@ -34,8 +34,8 @@ class CrawlSummary:
             for k, v in stats.items()
             if k.startswith(("newsarc/errors/", "spider_exceptions/"))
         )
-        refused = int(stats.get("newsarc/refused/private_address", 0)) + sum(
-            int(v) for k, v in stats.items() if k.startswith("newsarc/trap/")
+        refused = int(stats.get("robotstxt/forbidden", 0)) + sum(
+            int(v) for k, v in stats.items() if k.startswith(("newsarc/trap/", "newsarc/refused/"))
         )
         counters = {
             k: int(v)
@@ -44,7 +44,7 @@ class CrawlSummary:
             and isinstance(v, int)
         }
         return cls(
-            pages=int(stats.get("response_received_count", 0)),
+            pages=int(stats.get("newsarc/warc/responses", 0)),
             seconds=seconds,
             errors=errors,
             refused=refused,

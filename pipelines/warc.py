@@ -101,6 +101,7 @@ class WarcService:
     async def write_exchange(self, exchange: warc.HttpExchange) -> ExchangeLocations:
         locations: ExchangeLocations = await self._run(self.writer.write_exchange, exchange)
         if self.stats is not None:
+            self.stats.inc_value("newsarc/warc/responses")
             self.stats.inc_value("newsarc/warc/records", 3 if locations.framing else 2)
         return locations
 

@@ -1,0 +1,55 @@
+"""Run one event crawl in this process and return its stats (used by the CLI and the tests)."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from typing import Any
+
+from scrapy.crawler import CrawlerProcess
+from scrapy.settings import Settings
+
+from crawler.event import EventSpec
+from crawler.spiders.event import EventSpider
+
+LOG_LEVELS = {0: "WARNING", 1: "INFO", 2: "DEBUG"}
+
+
+@dataclass(frozen=True)
+class CrawlOptions:
+    output: str = "newsarc-data"
+    connect_to: dict[str, str] | None = None
+    allow_private_addresses: bool = False
+    verbose: int = 0
+    progress: bool = False
+    operator: str = ""
+    extra: dict[str, Any] | None = None
+
+
+def crawl_settings(options: CrawlOptions) -> Settings:
+    settings = Settings()
+    settings.setmodule("crawler.settings", priority="project")
+    values: dict[str, Any] = {
+        "NEWSARC_OUTPUT": options.output,
+        "NEWSARC_CONNECT_TO": dict(options.connect_to or {}),
+        "NEWSARC_ALLOW_PRIVATE_ADDRESSES": options.allow_private_addresses,
+        "LOG_LEVEL": LOG_LEVELS.get(options.verbose, "DEBUG"),
+    }
+    if options.operator:
+        values["NEWSARC_OPERATOR"] = options.operator
+    if options.progress:
+        values["EXTENSIONS"] = {"crawler.progress.ProgressLine": 0}
+    values.update(options.extra or {})
+    for name, value in values.items():
+        settings.set(name, value, priority="cmdline")
+    return settings
+
+
+def run_crawl(event: EventSpec, options: CrawlOptions) -> dict[str, Any]:
+    """Crawl ``event`` to completion (blocking). Returns the crawl's Scrapy stats."""
+    process = CrawlerProcess(crawl_settings(options))
+    crawler = process.create_crawler(EventSpider)
+    process.crawl(crawler, event=event)
+    process.start()
+    sys.stderr.flush()
+    return dict(crawler.stats.get_stats() or {})

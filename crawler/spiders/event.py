@@ -1,0 +1,288 @@
+"""The event spider: discovery and link following for one event. No extraction here.
+
+Sources: seeds (followed within ``allowed_domains`` up to ``max_depth``), RSS/Atom feeds,
+sitemaps (from the event file and from robots.txt ``Sitemap:`` lines of in-scope hosts;
+sitemap indexes, gzip, news sitemaps) and a GDELT DOC 2.0 query. Dated entries outside the
+event window (plus slack) are not fetched. Links are prioritised by relevance of anchor text
+and URL to ``[match]`` and by recency. Every page gets a WARC metadata record with its
+discovery source, hops from seed and outlinks.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from datetime import date, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import scrapy
+from scrapy import signals
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import Response, TextResponse
+
+from crawler.discovery.feeds import parse_feed
+from crawler.discovery.gdelt import gdelt_query_url, parse_gdelt
+from crawler.discovery.links import Link, date_in_url, extract_links, link_priority, url_words
+from crawler.discovery.sitemaps import parse_sitemap
+from crawler.event import EventSpec, load_event
+from crawler.eventsettings import apply_event_settings
+from crawler.items import Page
+from pipelines.warc import warc_service
+
+logger = logging.getLogger(__name__)
+
+SEED_PRIORITY = 1000
+SOURCE_PRIORITY = 900
+
+
+class EventSpider(scrapy.Spider):
+    name = "event"
+
+    def __init__(self, event: str | EventSpec | None = None, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if event is None:
+            raise ValueError("the event spider needs an event file: -a event=FILE")
+        self.event = event if isinstance(event, EventSpec) else load_event(event)
+        self.allowed_domains = list(self.event.sources.allowed_domains)
+        self._robots_seen: set[str] = set()
+
+    @classmethod
+    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> EventSpider:
+        spider: EventSpider = super().from_crawler(crawler, *args, **kwargs)
+        apply_event_settings(crawler.settings, spider.event)
+        crawler.signals.connect(spider._on_robots_parsed, signal=signals.robots_parsed)
+        return spider
+
+    # -- start ------------------------------------------------------------------------------
+
+    async def start(self) -> AsyncIterator[Any]:
+        src = self.event.sources
+        for url in src.seeds:
+            yield self._request(url, self.parse_page, "seed", SEED_PRIORITY, seed=True)
+        for url in src.feeds:
+            yield self._request(url, self.parse_feed, "feed", SOURCE_PRIORITY, seed=True)
+        for url in src.sitemaps:
+            yield self._request(url, self.parse_sitemap, "sitemap", SOURCE_PRIORITY, seed=True)
+        if src.gdelt:
+            url = gdelt_query_url(
+                src.gdelt,
+                *self.event.window(),
+                endpoint=src.gdelt_endpoint,
+                languages=self.event.languages,
+            )
+            yield self._request(url, self.parse_gdelt, "gdelt", SOURCE_PRIORITY, seed=True)
+
+    def _request(
+        self,
+        url: str,
+        callback: Any,
+        source: str,
+        priority: int,
+        *,
+        seed: bool = False,
+        depth: int | None = None,
+        via: str | None = None,
+        dated: date | datetime | None = None,
+    ) -> scrapy.Request:
+        meta: dict[str, Any] = {"newsarc_source": source}
+        if seed:
+            meta["newsarc_seed"] = True
+        meta["newsarc_hops"] = depth or 0
+        if via:
+            meta["newsarc_via"] = via
+        if dated is not None:
+            meta["newsarc_date"] = dated.isoformat()
+        return scrapy.Request(
+            url,
+            callback=callback,
+            errback=self.on_error,
+            priority=priority,
+            meta=meta,
+        )
+
+    # -- callbacks ------------------------------------------------------------------------------
+
+    async def parse_page(self, response: Response) -> AsyncIterator[Any]:
+        links: list[Link] = []
+        if isinstance(response, TextResponse) and _is_html(response):
+            links = extract_links(response.body, response.url, response.encoding)
+        await self._metadata(response, [link.url for link in links])
+        yield Page.from_response(response)
+        if not (self.event.sources.follow_links and links):
+            return
+        hops = int(response.meta.get("newsarc_hops", 0))
+        if hops >= self.event.sources.max_depth:
+            self.crawler.stats.inc_value("newsarc/discovery/depth_limited", len(links))
+            return
+        for link in links:
+            if link.nofollow or not self._in_scope(link.url):
+                continue
+            priority = link_priority(
+                link, score_text=self.event.match.score, window=self.event.window()
+            )
+            yield self._request(
+                link.url,
+                self.parse_page,
+                "link",
+                priority,
+                depth=hops + 1,
+                via=response.url,
+            )
+
+    async def parse_feed(self, response: Response) -> AsyncIterator[Any]:
+        result = parse_feed(response.body, response.url)
+        if result.error:
+            self._count("feed_invalid")
+            logger.warning("feed %s: %s", response.url, result.error)
+        await self._metadata(response, [e.url for e in result.entries])
+        for entry in result.entries:
+            when = entry.date
+            if not self._dated_in_window(when, entry.url):
+                continue
+            score = self.event.match.score(f"{entry.title} {url_words(entry.url)}")
+            yield self._request(
+                entry.url,
+                self.parse_page,
+                f"feed:{response.url}",
+                int(500 * score),
+                depth=1,
+                via=response.url,
+                dated=when,
+            )
+
+    async def parse_sitemap(self, response: Response) -> AsyncIterator[Any]:
+        result = parse_sitemap(response.body, response.url)
+        if result.error:
+            self._count("sitemap_invalid")
+            logger.warning("sitemap %s: %s", response.url, result.error)
+        await self._metadata(response, [e.loc for e in result.entries])
+        for entry in result.entries:
+            if result.kind == "sitemapindex":
+                if self._dated_in_window(entry.lastmod, None, undated_ok=True, stale_only=True):
+                    yield self._request(
+                        entry.loc,
+                        self.parse_sitemap,
+                        "sitemap",
+                        SOURCE_PRIORITY,
+                        depth=0,
+                        via=response.url,
+                    )
+                continue
+            when = entry.news_publication_date or entry.lastmod
+            if not self._dated_in_window(when, entry.loc):
+                continue
+            text = (
+                f"{entry.news_title or ''} {' '.join(entry.news_keywords)} {url_words(entry.loc)}"
+            )
+            yield self._request(
+                entry.loc,
+                self.parse_page,
+                f"sitemap:{response.url}",
+                int(500 * self.event.match.score(text)),
+                depth=1,
+                via=response.url,
+                dated=when,
+            )
+
+    async def parse_gdelt(self, response: Response) -> AsyncIterator[Any]:
+        result = parse_gdelt(response.body)
+        if result.error and not result.error.startswith("no-articles"):
+            self._count("gdelt_invalid")
+            logger.warning("GDELT query %s: %s", response.url, result.error)
+        await self._metadata(response, [a.url for a in result.articles])
+        for article in result.articles:
+            if not self._dated_in_window(article.seendate, article.url):
+                continue
+            score = self.event.match.score(f"{article.title} {url_words(article.url)}")
+            yield self._request(
+                article.url,
+                self.parse_page,
+                "gdelt",
+                int(500 * score),
+                depth=1,
+                via=response.url,
+                dated=article.seendate,
+            )
+
+    def on_error(self, failure: Any) -> None:
+        request = failure.request
+        name = type(failure.value).__name__
+        if failure.check(IgnoreRequest) and name != "HttpError":
+            # a policy decision (robots, guard, trap, size), already counted where it was made
+            logger.debug("skipped: %s (%s)", request.url, failure.value)
+            return
+        self.crawler.stats.inc_value(f"newsarc/errors/{name}")
+        logger.info("fetch failed: %s (%s: %s)", request.url, name, failure.value)
+
+    # -- robots.txt sitemaps and helpers ----------------------------------------------------------
+
+    def _on_robots_parsed(self, robotparser: Any, request: scrapy.Request) -> None:
+        """Queue the ``Sitemap:`` lines of an in-scope host's robots.txt (Protego parser)."""
+        parts = urlsplit(request.url)
+        if parts.netloc in self._robots_seen or not self._host_in_scope(parts.hostname or ""):
+            return
+        self._robots_seen.add(parts.netloc)
+        sitemaps = list(getattr(getattr(robotparser, "rp", None), "sitemaps", ()) or ())
+        known = set(self.event.sources.sitemaps)
+        for url in sitemaps:
+            if url in known:
+                continue
+            request = self._request(url, self.parse_sitemap, "robots-sitemap", SOURCE_PRIORITY)
+            self.crawler.engine.crawl(request)
+            self._count("robots_sitemaps")
+
+    def _in_scope(self, url: str) -> bool:
+        parts = urlsplit(url)
+        return parts.scheme in ("http", "https") and self._host_in_scope(parts.hostname or "")
+
+    def _host_in_scope(self, host: str) -> bool:
+        if not self.allowed_domains:
+            return True
+        host = host.lower()
+        return any(host == d or host.endswith("." + d) for d in self.allowed_domains)
+
+    def _dated_in_window(
+        self,
+        when: date | datetime | None,
+        url: str | None,
+        *,
+        undated_ok: bool = True,
+        stale_only: bool = False,
+    ) -> bool:
+        if when is None and url is not None:
+            when = date_in_url(url)
+        if when is None:
+            return undated_ok
+        if stale_only:
+            # a sitemap modified before the window began cannot list coverage of the event
+            start, _ = self.event.window()
+            ok = (when.date() if isinstance(when, datetime) else when) >= start
+        else:
+            ok = self.event.in_window(when)
+        if not ok:
+            self._count("out_of_window")
+        return ok
+
+    def _count(self, what: str, n: int = 1) -> None:
+        self.crawler.stats.inc_value(f"newsarc/discovery/{what}", n)
+
+    async def _metadata(self, response: Response, outlinks: list[str]) -> None:
+        record = response.meta.get("newsarc_record")
+        if record is None:
+            return
+        items = [("discovery", response.meta.get("newsarc_source", "unknown"))]
+        if via := response.meta.get("newsarc_via"):
+            items.append(("via", via))
+        items.append(("hopsFromSeed", str(response.meta.get("newsarc_hops", 0))))
+        if dated := response.meta.get("newsarc_date"):
+            items.append(("discovered-date", dated))
+        items += [("outlink", url) for url in outlinks]
+        await warc_service(self.crawler).write_metadata(response.url, record.record_id, items)
+
+
+def _is_html(response: TextResponse) -> bool:
+    ctype = response.headers.get(b"Content-Type", b"") or b""
+    return b"html" in ctype.lower() or response.body.lstrip()[:15].lower().startswith(
+        (b"<!doctype html", b"<html")
+    )

@@ -1,0 +1,76 @@
+"""Session fixtures: the bundled demo web on 127.0.0.1 and one real crawl of it."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from archive.reader import Record, iter_records
+from crawler.demoweb import DemoWeb, demo_event_path
+
+SLUG = "demo-wang-yi-moscow"
+
+
+def newsarc(*args: str, timeout: float = 300, **kwargs: Any) -> subprocess.CompletedProcess[str]:
+    """Run the ``newsarc`` command in a subprocess (a Twisted reactor cannot restart)."""
+    return subprocess.run(
+        [sys.executable, "-m", "crawler", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+        **kwargs,
+    )
+
+
+def connect_args(web: DemoWeb) -> list[str]:
+    out = []
+    for host, target in web.connect_to().items():
+        out += ["--connect-to", f"{host}={target}"]
+    return out
+
+
+def warc_records(directory: Path) -> list[Record]:
+    records: list[Record] = []
+    for path in sorted(directory.glob("*.warc.gz")):
+        with path.open("rb") as fh:
+            records += list(iter_records(fh))
+    return records
+
+
+@dataclass
+class DemoCrawl:
+    web: DemoWeb
+    out: Path
+    stats: dict[str, Any]
+    stderr: str
+    returncode: int
+
+    @property
+    def warc_dir(self) -> Path:
+        return self.out / SLUG / "warc"
+
+    @property
+    def counters(self) -> dict[str, int]:
+        return dict(self.stats["counters"])
+
+    def records(self) -> list[Record]:
+        return warc_records(self.warc_dir)
+
+
+@pytest.fixture(scope="session")
+def demo_crawl(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoCrawl]:
+    out = tmp_path_factory.mktemp("demo-crawl")
+    with DemoWeb(slow_seconds=0.5, huge_bytes=8 * 1024 * 1024) as web:
+        proc = newsarc(
+            "crawl", str(demo_event_path()), "--out", str(out), "--json", *connect_args(web)
+        )
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        yield DemoCrawl(web, out, json.loads(proc.stdout), proc.stderr, proc.returncode)

@@ -1,0 +1,113 @@
+"""Interrupted crawls: SIGKILL leaves an .open file that repair (or the next crawl) fixes
+without losing a complete record; SIGTERM closes the file cleanly."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from archive.reader import iter_records
+from archive.repair import scan_members
+from crawler.demoweb import DemoWeb, demo_event_path
+from tests.conftest import SLUG, connect_args, newsarc
+
+
+def start_crawl(web: DemoWeb, out: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "crawler",
+            "crawl",
+            str(demo_event_path()),
+            "--out",
+            str(out),
+            "--json",
+            *connect_args(web),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def wait_for_records(web: DemoWeb, warc_dir: Path, minimum_exchanges: int) -> Path:
+    """Block until the crawl has written this many exchanges (server-side condition), then
+    return the .open file."""
+    web.wait_for(lambda xs: len(xs) >= minimum_exchanges, timeout=60)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        files = list(warc_dir.glob("*.warc.gz.open"))
+        if files and scan_members(files[0])[0] >= 1 + 2 * (minimum_exchanges - 5):
+            return files[0]
+        time.sleep(0.01)  # polling a condition with a deadline, not timing
+    raise AssertionError("the crawl wrote no records")
+
+
+def test_sigkill_then_repair_keeps_every_complete_record(tmp_path: Path) -> None:
+    warc_dir = tmp_path / SLUG / "warc"
+    with DemoWeb(slow_seconds=30) as web:  # the slow page keeps the crawl busy
+        proc = start_crawl(web, tmp_path)
+        try:
+            open_file = wait_for_records(web, warc_dir, 20)
+            before, _ = scan_members(open_file)
+            proc.send_signal(signal.SIGKILL)
+        finally:
+            proc.wait(timeout=30)
+    assert proc.returncode == -signal.SIGKILL
+    assert open_file.exists()
+    # tear the last record as a kill mid-write would
+    with open_file.open("ab") as fh:
+        fh.write(b"\x1f\x8b\x08\x00partial-record")
+    result = newsarc("repair", str(tmp_path), "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout.splitlines()[0])
+    repaired = Path(report["repaired"])
+    assert report["records"] >= before and report["bytes_dropped"] == len(
+        b"\x1f\x8b\x08\x00partial-record"
+    )
+    assert not list(warc_dir.glob("*.open"))
+    with repaired.open("rb") as fh:
+        assert sum(1 for _ in iter_records(fh)) == report["records"]
+    check = subprocess.run([sys.executable, "-m", "warcio.cli", "check", str(repaired)])
+    assert check.returncode == 0
+
+
+def test_next_crawl_repairs_a_leftover_open_file(tmp_path: Path) -> None:
+    warc_dir = tmp_path / SLUG / "warc"
+    with DemoWeb(slow_seconds=30) as web:
+        proc = start_crawl(web, tmp_path)
+        try:
+            open_file = wait_for_records(web, warc_dir, 10)
+            os.kill(proc.pid, signal.SIGKILL)
+        finally:
+            proc.wait(timeout=30)
+    with DemoWeb(slow_seconds=0.1) as web:
+        again = newsarc(
+            "crawl", str(demo_event_path()), "--out", str(tmp_path), "--json", *connect_args(web)
+        )
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert json.loads(again.stdout)["counters"]["newsarc/warc/repaired_files"] == 1
+    assert not list(warc_dir.glob("*.open"))
+    assert open_file.with_name(open_file.name.removesuffix(".open")).exists()
+    assert len(list(warc_dir.glob("*.warc.gz"))) == 2
+
+
+def test_sigterm_closes_the_warc_cleanly(tmp_path: Path) -> None:
+    warc_dir = tmp_path / SLUG / "warc"
+    with DemoWeb(slow_seconds=2) as web:
+        proc = start_crawl(web, tmp_path)
+        wait_for_records(web, warc_dir, 10)
+        proc.send_signal(signal.SIGTERM)
+        stdout, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    assert json.loads(stdout)["finish_reason"] == "shutdown"
+    files = list(warc_dir.glob("*.warc.gz"))
+    assert len(files) == 1 and not list(warc_dir.glob("*.open"))
+    check = subprocess.run([sys.executable, "-m", "warcio.cli", "check", str(files[0])])
+    assert check.returncode == 0

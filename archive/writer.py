@@ -10,6 +10,7 @@ Clock and record ids are constructor parameters: with fixed ones the bytes are d
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from collections.abc import Callable, Iterable
@@ -138,6 +139,9 @@ class WarcWriter:
         try:
             os.fsync(fd)
             os.close(fd)
+            if self._size == 0:  # creation failed before the warcinfo record: nothing to keep
+                path.unlink()
+                return None
             os.replace(path, final)
         except OSError as exc:
             raise WarcWriteError(f"cannot close {path}: {exc}") from exc
@@ -198,6 +202,9 @@ class WarcWriter:
                 n = os.write(self._fd, view)
                 view = view[n:]
         except OSError as exc:
+            # cut a partial write back to the last complete record, so the file stays valid
+            with contextlib.suppress(OSError):
+                os.ftruncate(self._fd, self._size)
             raise WarcWriteError(f"cannot write to {self._path}: {exc}") from exc
         self._size += len(data)
         self.bytes_written += len(data)

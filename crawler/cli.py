@@ -33,6 +33,32 @@ def _connect_to(values: tuple[str, ...]) -> dict[str, str]:
     return out
 
 
+_UNITS = {
+    "": 1,
+    "B": 1,
+    "KB": 10**3,
+    "MB": 10**6,
+    "GB": 10**9,
+    "KIB": 2**10,
+    "MIB": 2**20,
+    "GIB": 2**30,
+}
+
+
+def parse_size(value: str) -> int:
+    """``1GB``, ``500MB``, ``64MiB`` or a number of bytes."""
+    text = value.strip().upper().replace(" ", "")
+    number = text.rstrip("KMGIB")
+    unit = text[len(number) :]
+    try:
+        size = int(float(number) * _UNITS[unit])
+    except (KeyError, ValueError):
+        raise click.BadParameter(f"expected a size like 1GB or 500MB, got {value!r}") from None
+    if size < 1_000:
+        raise click.BadParameter(f"a WARC size under 1 kB makes no sense: {value!r}")
+    return size
+
+
 def _exit_code(stats: dict[str, Any]) -> int:
     reason = stats.get("finish_reason", "")
     if reason == "warc_write_error" or "newsarc/warc/write_error" in stats:
@@ -91,6 +117,9 @@ def main() -> None:
     "--connect-to", multiple=True, metavar="HOST=IP:PORT", help="Connect HOST to IP:PORT."
 )
 @click.option("--operator", default="", help="Your contact, recorded in every warcinfo record.")
+@click.option(
+    "--warc-size", default="1GB", show_default=True, help="Rotate WARC files at this size."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.option("-v", "--verbose", count=True, help="Show Scrapy's logs (-vv for debug).")
 def crawl(
@@ -99,6 +128,7 @@ def crawl(
     allow_private_addresses: bool,
     connect_to: tuple[str, ...],
     operator: str,
+    warc_size: str,
     as_json: bool,
     verbose: int,
 ) -> None:
@@ -117,6 +147,7 @@ def crawl(
         verbose=verbose,
         progress=not verbose and not as_json and sys.stderr.isatty(),
         operator=operator,
+        extra={"NEWSARC_WARC_MAX_SIZE": parse_size(warc_size)},
     )
     sys.exit(_run(event_file, options, as_json=as_json, title="newsarc crawl", extra={}))
 

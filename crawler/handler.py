@@ -37,7 +37,7 @@ from scrapy.http import Headers
 from scrapy.responsetypes import responsetypes
 
 from archive import warc
-from archive.errors import PageTooLarge, PrivateAddressRefused
+from archive.errors import PageTooLarge, PrivateAddressRefused, WarcWriteError
 from crawler.addresses import parse_connect_to, resolve
 from crawler.wire import build_request_bytes, redact_for_archive
 from pipelines.warc import warc_service
@@ -206,7 +206,11 @@ class CaptureDownloadHandler(BaseHttpDownloadHandler):
             ip_address=ip,
             truncated=cap.truncated,
         )
-        locations = await self.warc.write_exchange(exchange)
+        try:
+            locations = await self.warc.write_exchange(exchange)
+        except WarcWriteError as exc:
+            # logged once by the WARC service, which also stops the crawl
+            raise RefusedRequest(f"not archived, crawl stopping: {exc}") from exc
         request.meta["newsarc_record"] = locations.response
 
     def _response(self, request: Request, cap: _Capture, ip: str, flags: list[str]) -> Response:

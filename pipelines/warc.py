@@ -92,7 +92,8 @@ class WarcService:
         try:
             return await loop.run_in_executor(self._executor, fn, *args)
         except WarcWriteError as exc:
-            logger.error("WARC write failed, stopping the crawl: %s", exc)
+            if self.failed is None:
+                logger.error("WARC write failed, stopping the crawl: %s", exc)
             self.failed = exc
             if self.on_fatal is not None:
                 self.on_fatal(exc)

@@ -70,7 +70,14 @@ def demo_crawl(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoCrawl]:
     out = tmp_path_factory.mktemp("demo-crawl")
     with DemoWeb(slow_seconds=0.5, huge_bytes=8 * 1024 * 1024) as web:
         proc = newsarc(
-            "crawl", str(demo_event_path()), "--out", str(out), "--json", *connect_args(web)
+            "crawl",
+            str(demo_event_path()),
+            "--out",
+            str(out),
+            "--json",
+            "--warc-size",
+            "100KB",
+            *connect_args(web),
         )
         assert proc.returncode == 0, proc.stderr[-3000:]
         yield DemoCrawl(web, out, json.loads(proc.stdout), proc.stderr, proc.returncode)

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner
 
-from crawler.cli import main
+from crawler.cli import main, parse_size
+from crawler.progress import ProgressLine
+from crawler.summary import CrawlSummary
 from tests.conftest import newsarc
 
 COMMANDS = sorted(main.commands)
@@ -54,3 +58,41 @@ def test_repair_with_nothing_to_do(tmp_path: Path) -> None:
     result = newsarc("repair", str(tmp_path))
     assert result.returncode == 0
     assert result.stdout.strip() == "nothing to repair"
+
+
+@pytest.mark.parametrize(
+    ("text", "size"), [("1GB", 10**9), ("500MB", 5 * 10**8), ("64MiB", 64 * 2**20), ("2500", 2500)]
+)
+def test_parse_size(text: str, size: int) -> None:
+    assert parse_size(text) == size
+
+
+@pytest.mark.parametrize("text", ["lots", "1TB", "12"])
+def test_parse_size_rejects_nonsense(text: str) -> None:
+    with pytest.raises(click.BadParameter):
+        parse_size(text)
+
+
+def test_progress_line_and_summary_rows() -> None:
+    stats = {
+        "newsarc/warc/responses": 40,
+        "newsarc/errors/HttpError": 2,
+        "robotstxt/forbidden": 3,
+        "newsarc/trap/calendar": 4,
+        "newsarc/warc/files": 2,
+        "newsarc/warc/bytes": 123456,
+        "finish_reason": "finished",
+    }
+
+    class Stats:
+        def get_stats(self) -> dict[str, object]:
+            return stats
+
+    stream = io.StringIO()
+    line = ProgressLine(Stats(), stream=stream)
+    line.started -= 10.0
+    line.render()
+    shown = stream.getvalue()
+    assert "pages 40" in shown and "4.0/s" in shown and "errors 2" in shown and "refused 7" in shown
+    rows = dict(CrawlSummary.from_stats(stats, 10.0).rows())
+    assert rows["WARC bytes"] == "123,456" and rows["pages/s"] == "4.0"

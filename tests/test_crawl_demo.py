@@ -203,6 +203,6 @@ def test_warcio_check_and_cdxj_indexer_accept_the_files(demo_crawl: DemoCrawl) -
 def test_summary_reports_the_crawl(demo_crawl: DemoCrawl) -> None:
     stats = demo_crawl.stats
     assert stats["pages"] == len(by_type(demo_crawl.records(), "response"))
-    assert stats["warc_files"] == len(list(demo_crawl.warc_dir.glob("*.warc.gz")))
+    assert stats["warc_files"] == len(list(demo_crawl.warc_dir.glob("*.warc.gz"))) >= 2
     assert stats["warc_bytes"] == sum(p.stat().st_size for p in demo_crawl.warc_dir.glob("*.gz"))
     assert stats["finish_reason"] == "finished"

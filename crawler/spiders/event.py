@@ -18,9 +18,10 @@ from urllib.parse import urlsplit
 
 import scrapy
 from scrapy import signals
-from scrapy.exceptions import IgnoreRequest
+from scrapy.exceptions import CloseSpider, IgnoreRequest
 from scrapy.http import Response, TextResponse
 
+from archive.errors import WarcWriteError
 from crawler.discovery.feeds import parse_feed
 from crawler.discovery.gdelt import gdelt_query_url, parse_gdelt
 from crawler.discovery.links import Link, date_in_url, extract_links, link_priority, url_words
@@ -278,7 +279,11 @@ class EventSpider(scrapy.Spider):
         if dated := response.meta.get("newsarc_date"):
             items.append(("discovered-date", dated))
         items += [("outlink", url) for url in outlinks]
-        await warc_service(self.crawler).write_metadata(response.url, record.record_id, items)
+        try:
+            await warc_service(self.crawler).write_metadata(response.url, record.record_id, items)
+        except WarcWriteError:
+            # the WARC service has logged it and is stopping the crawl; follow nothing more
+            raise CloseSpider("warc_write_error") from None
 
 
 def _is_html(response: TextResponse) -> bool:

@@ -1,6 +1,6 @@
 """The ``newsarc`` command.
 
-Exit codes: 0 success · 1 unexpected failure · 2 bad input (usage, event file) ·
+Exit codes (crawler/exitcodes.py): 0 success · 1 unexpected failure · 2 bad input ·
 3 WARC write failure (crawl stopped) · 4 nothing could be fetched · 130 interrupted.
 """
 
@@ -17,8 +17,14 @@ from rich.table import Table
 
 from archive.errors import NewsarcError
 from archive.repair import repair_directory
-
-EXIT_OK, EXIT_FAIL, EXIT_INPUT, EXIT_WARC, EXIT_NOTHING, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
+from crawler.cli_articles import extract, reextract
+from crawler.exitcodes import (
+    EXIT_INPUT,
+    EXIT_INTERRUPTED,
+    EXIT_NOTHING,
+    EXIT_OK,
+    EXIT_WARC,
+)
 
 
 def _connect_to(values: tuple[str, ...]) -> dict[str, str]:
@@ -57,6 +63,19 @@ def parse_size(value: str) -> int:
     if size < 1_000:
         raise click.BadParameter(f"a WARC size under 1 kB makes no sense: {value!r}")
     return size
+
+
+def _settings(values: tuple[str, ...]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for value in values:
+        name, sep, raw = value.partition("=")
+        if not sep or not name.isidentifier():
+            raise click.BadParameter(f"expected NAME=VALUE, got {value!r}", param_hint="--set")
+        try:
+            out[name] = json.loads(raw)
+        except ValueError:
+            out[name] = raw
+    return out
 
 
 def _exit_code(stats: dict[str, Any]) -> int:
@@ -120,6 +139,14 @@ def main() -> None:
 @click.option(
     "--warc-size", default="1GB", show_default=True, help="Rotate WARC files at this size."
 )
+@click.option(
+    "-s",
+    "--set",
+    "overrides",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Override a Scrapy or NEWSARC_* setting (VALUE is read as JSON if it parses).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.option("-v", "--verbose", count=True, help="Show Scrapy's logs (-vv for debug).")
 def crawl(
@@ -129,6 +156,7 @@ def crawl(
     connect_to: tuple[str, ...],
     operator: str,
     warc_size: str,
+    overrides: tuple[str, ...],
     as_json: bool,
     verbose: int,
 ) -> None:
@@ -147,7 +175,7 @@ def crawl(
         verbose=verbose,
         progress=not verbose and not as_json and sys.stderr.isatty(),
         operator=operator,
-        extra={"NEWSARC_WARC_MAX_SIZE": parse_size(warc_size)},
+        extra={"NEWSARC_WARC_MAX_SIZE": parse_size(warc_size), **_settings(overrides)},
     )
     sys.exit(_run(event_file, options, as_json=as_json, title="newsarc crawl", extra={}))
 
@@ -221,6 +249,10 @@ def repair(directory: str, as_json: bool) -> None:
             )
     if not results and not as_json:
         click.echo("nothing to repair")
+
+
+main.add_command(extract)
+main.add_command(reextract)
 
 
 def run() -> None:

@@ -4,7 +4,7 @@
 ``EventFileError`` naming the file, the line and the field, e.g.
 ``events/x.toml:7: limits.max_pages: expected a positive integer, got "ten"``.
 The format is documented field by field in the README ("The event file"); value checks
-live in ``crawler.eventfields``, matching in ``crawler.matching``, line lookup in
+live in ``crawler.eventfields``, matching in ``pipelines.matching``, line lookup in
 ``crawler.tomllines``.
 """
 
@@ -21,8 +21,8 @@ from urllib.parse import urlsplit
 
 from archive.errors import EventFileError
 from crawler import eventfields as F
-from crawler.matching import MatchSpec, normalize
 from crawler.tomllines import Path, dotted, key_lines, line_of, syntax_error
+from pipelines.matching import MatchSpec, normalize
 
 __all__ = [
     "DEFAULT_GDELT_ENDPOINT",

@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from crawler.matching import term_pattern
+from pipelines.matching import term_pattern
 
 # ISO 639-1 (2023): the two-letter codes trafilatura and most language detectors report.
 _ISO_639_1_CODES = """

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,8 @@ def event_settings(event: EventSpec, output: str) -> dict[str, Any]:
         "URLLENGTH_LIMIT": lim.max_url_length,
         "NEWSARC_MAX_CRAWL_DELAY": lim.max_crawl_delay,
         "NEWSARC_MAX_URL_LENGTH": lim.max_url_length,
+        "NEWSARC_EVENT_DIR_DEFAULT": str(Path(output) / event.slug),
+        "NEWSARC_CRAWL_ID_DEFAULT": datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ"),
         "NEWSARC_WARC_DIR_DEFAULT": str(Path(output) / event.slug / "warc"),
         "NEWSARC_WARC_PREFIX_DEFAULT": event.slug,
     }

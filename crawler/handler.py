@@ -212,6 +212,7 @@ class CaptureDownloadHandler(BaseHttpDownloadHandler):
             # logged once by the WARC service, which also stops the crawl
             raise RefusedRequest(f"not archived, crawl stopping: {exc}") from exc
         request.meta["newsarc_record"] = locations.response
+        request.meta["newsarc_fetched_at"] = warc.warc_date(started)
 
     def _response(self, request: Request, cap: _Capture, ip: str, flags: list[str]) -> Response:
         headers = Headers()

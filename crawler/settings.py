@@ -54,11 +54,21 @@ SPIDER_MIDDLEWARES: dict[str, int | None] = {
 SCHEDULER_PRIORITY_QUEUE = "scrapy.pqueues.DownloaderAwarePriorityQueue"  # slow hosts can't hog
 RETRY_HTTP_CODES = [500, 502, 504, 522, 524, 408]  # 429/503 belong to RetryAfterMiddleware
 REMOTE_CONTROL_ENABLED = False  # Scrapy 2.19's token-protected code-execution server: off
-ITEM_PIPELINES: dict[str, int] = {}
+ITEM_PIPELINES: dict[str, int] = {
+    "pipelines.components.ExtractionPipeline": 100,  # process pool: trafilatura + signatures
+    "pipelines.components.RelevancePipeline": 200,  # off-event articles are counted, not kept
+    "pipelines.components.DedupPipeline": 300,  # dup kind + story from the persistent index
+    "pipelines.components.StorePipeline": 400,  # articles/<crawl-id>.jsonl + text/<id>.txt
+}
+DEFAULT_DROPITEM_LOG_LEVEL = "DEBUG"  # drops are counted in newsarc/* stats
 EXTENSIONS: dict[str, int | None] = {}
 
 # --- newsarc -----------------------------------------------------------------------------------
 NEWSARC_OUTPUT = "newsarc-data"  # root of the archive: <output>/<slug>/warc/…
+NEWSARC_EVENT_DIR = None  # this event's directory (default <output>/<slug>)
+NEWSARC_CRAWL_ID = None  # id of this crawl (default: its UTC start, e.g. 20250401T120000Z)
+NEWSARC_EXTRACT_WORKERS = 0  # extraction processes (0: one per CPU)
+NEWSARC_RELEVANCE_THRESHOLD = 0.5  # minimum relevance score of an on-event article
 NEWSARC_WARC_DIR = None  # override the WARC directory (default <output>/<slug>/warc)
 NEWSARC_WARC_PREFIX = None  # WARC file name prefix (default: the event slug)
 NEWSARC_WARC_HOST = None  # host part of WARC file names (default: this machine's short hostname)

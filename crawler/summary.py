@@ -6,6 +6,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+DUP_KINDS = ("unique", "url", "exact", "near", "rewrite")
+
 
 @dataclass
 class CrawlSummary:
@@ -15,6 +17,9 @@ class CrawlSummary:
     refused: int = 0
     articles: int = 0
     duplicates: int = 0
+    dup_kinds: dict[str, int] = field(default_factory=dict)
+    stories: int = 0
+    off_event: int = 0
     warc_files: int = 0
     warc_bytes: int = 0
     warc_records: int = 0
@@ -49,10 +54,19 @@ class CrawlSummary:
             errors=errors,
             refused=refused,
             articles=int(stats.get("newsarc/articles", 0)),
+            dup_kinds={
+                k.rsplit("/", 1)[1]: int(v)
+                for k, v in stats.items()
+                if k.startswith("newsarc/dedup/") and k.rsplit("/", 1)[1] in DUP_KINDS
+            },
+            stories=int(stats.get("newsarc/dedup/stories", 0)),
+            off_event=sum(
+                int(v) for k, v in stats.items() if k.startswith("newsarc/relevance/off_event/")
+            ),
             duplicates=sum(
                 int(v)
                 for k, v in stats.items()
-                if k.startswith("newsarc/dedup/") and k != "newsarc/dedup/unique"
+                if k.startswith("newsarc/dedup/") and k.rsplit("/", 1)[1] in DUP_KINDS[1:]
             ),
             warc_files=int(stats.get("newsarc/warc/files", 0)),
             warc_bytes=int(stats.get("newsarc/warc/bytes", 0)),
@@ -75,6 +89,10 @@ class CrawlSummary:
             ("WARC files", str(self.warc_files)),
             ("WARC bytes", f"{self.warc_bytes:,}"),
             ("WARC records", str(self.warc_records)),
+            ("articles (on-event)", str(self.articles)),
+            ("off-event pages", str(self.off_event)),
+            *[(f"  {kind}", str(self.dup_kinds.get(kind, 0))) for kind in DUP_KINDS],
+            ("stories", str(self.stories)),
             ("errors", str(self.errors)),
             ("refused (policy)", str(self.refused)),
             ("finish reason", self.finish_reason),

@@ -96,3 +96,8 @@ def test_progress_line_and_summary_rows() -> None:
     assert "pages 40" in shown and "4.0/s" in shown and "errors 2" in shown and "refused 7" in shown
     rows = dict(CrawlSummary.from_stats(stats, 10.0).rows())
     assert rows["WARC bytes"] == "123,456" and rows["pages/s"] == "4.0"
+
+
+def test_set_needs_name_equals_value(tmp_path: Path) -> None:
+    result = newsarc("crawl", str(tmp_path / "x.toml"), "-s", "not a setting")
+    assert result.returncode == 2 and "NAME=VALUE" in result.stderr

@@ -61,6 +61,8 @@ def test_crawl_stops_with_exit_code_3_when_the_disk_refuses(tmp_path: Path) -> N
                 str(demo_event_path()),
                 "--out",
                 str(tmp_path),
+                "-s",
+                "ITEM_PIPELINES={}",  # only the WARC writer meets the limit
                 *connect_args(web),
             ],
             capture_output=True,

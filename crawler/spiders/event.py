@@ -28,7 +28,7 @@ from crawler.discovery.links import Link, date_in_url, extract_links, link_prior
 from crawler.discovery.sitemaps import parse_sitemap
 from crawler.event import EventSpec, load_event
 from crawler.eventsettings import apply_event_settings
-from crawler.items import Page
+from pipelines.page import Page
 from pipelines.warc import warc_service
 
 logger = logging.getLogger(__name__)

@@ -1,4 +1,4 @@
-"""What the spider yields for every fetched page: the input of the extraction pipelines."""
+"""What the spider yields for every fetched page: the input of the article pipelines."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ class Page:
     source: str
     depth: int
     discovered_date: str | None = None
+    fetched_at: str | None = None  # WARC-Date of the response record
 
     @classmethod
     def from_response(cls, response: Response) -> Page:
@@ -42,4 +43,5 @@ class Page:
             source=meta.get("newsarc_source", "unknown"),
             depth=int(meta.get("newsarc_hops", 0)),
             discovered_date=meta.get("newsarc_date"),
+            fetched_at=meta.get("newsarc_fetched_at"),
         )

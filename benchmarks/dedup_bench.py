@@ -1,0 +1,198 @@
+"""Dedup benchmark: synthetic documents with planted copies through a persistent DedupIndex.
+
+Usage: .venv/bin/python -m benchmarks.dedup_bench [--docs 100000] [--workers 2]
+
+Measures signatures/s (a process pool, as extraction workers would run them, and one process),
+add/s (one process, SQLite in a temp dir, streaming in arrival order), reopen time, peak RSS of
+the indexing process (a fresh process that reads the signatures back from a pickle stream, so
+the corpus held by the generator is not counted), index size, and precision/recall of the
+planted duplicates (by kind) and of story pairs. Writes ``benchmarks/results/dedup-<date>.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import pickle
+import resource
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Iterable
+from datetime import date
+from multiprocessing import Pool, get_context
+from pathlib import Path
+from typing import Any
+
+from benchmarks.dedup_corpus import Corpus, Doc
+from pipelines.dedup import DedupIndex, DedupVerdict
+from pipelines.signatures import Signatures, signatures
+
+RESULTS = Path(__file__).parent / "results"
+
+
+def _sig(doc: tuple[str, str]) -> Signatures:
+    return signatures(doc[0], doc[1])
+
+
+def write_signatures(docs: list[Doc], workers: int, path: Path) -> float:
+    """Signatures of ``docs`` (in order) pickled one by one to ``path``; returns seconds."""
+    start = time.perf_counter()
+    items = [(d.text, d.title) for d in docs]
+    with path.open("wb") as fh, Pool(workers) as pool:
+        for doc, sig in zip(docs, pool.imap(_sig, items, chunksize=500), strict=True):
+            pickle.dump((doc.id, doc.url, doc.published, sig), fh, protocol=5)
+    return time.perf_counter() - start
+
+
+def one_process_rate(docs: list[Doc]) -> float:
+    start = time.perf_counter()
+    for d in docs:
+        signatures(d.text, d.title)
+    return len(docs) / (time.perf_counter() - start)
+
+
+def index_all(sig_path: Path, db_path: Path) -> dict[str, Any]:
+    """Runs in a fresh process: add every signature in order, then reopen the index."""
+    verdicts: dict[str, tuple[str, str | None, float, str]] = {}
+    spent = 0.0
+    index = DedupIndex(db_path)
+    with sig_path.open("rb") as fh:
+        while True:
+            try:
+                doc_id, url, published, sig = pickle.load(fh)
+            except EOFError:
+                break
+            t = time.perf_counter()
+            v = index.add(doc_id, url, None, published, sig)
+            spent += time.perf_counter() - t
+            verdicts[doc_id] = (v.kind, v.of, v.score, v.story)
+            if len(verdicts) % 10_000 == 0:
+                print(f"added {len(verdicts)} in {spent:.1f} s", file=sys.stderr, flush=True)
+    t = time.perf_counter()
+    index.close()
+    spent += time.perf_counter() - t
+    t = time.perf_counter()
+    DedupIndex(db_path).close()
+    return {
+        "verdicts": verdicts,
+        "add_s": spent,
+        "reopen_s": time.perf_counter() - t,
+        "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+def dup_scores(docs: list[Doc], verdicts: dict[str, DedupVerdict]) -> dict[str, Any]:
+    """Precision/recall of duplicate verdicts against the planted groups."""
+    group = {d.id: d.group for d in docs}
+    first_of_group: dict[str, str] = {}
+    expected: dict[str, str] = {}  # doc → planted kind, for every doc that is not first
+    for d in docs:
+        if d.group in first_of_group:
+            expected[d.id] = d.planted if d.planted != "unique" else "exact-order"
+        else:
+            first_of_group[d.group] = d.id
+    flagged = {i: v for i, v in verdicts.items() if v.kind != "unique"}
+    correct = {i for i, v in flagged.items() if v.of is not None and group[v.of] == group[i]}
+    by_kind: dict[str, dict[str, Any]] = {}
+    for kind in ("url", "exact", "near", "rewrite"):
+        planted = [i for i, k in expected.items() if k == kind]
+        found = [i for i in planted if i in correct]
+        same_kind = [i for i in found if verdicts[i].kind == kind]
+        predicted = [i for i, v in flagged.items() if v.kind == kind]
+        by_kind[kind] = {
+            "planted": len(planted),
+            "recall": _ratio(len(found), len(planted)),
+            "recall_same_kind": _ratio(len(same_kind), len(planted)),
+            "predicted": len(predicted),
+            "precision": _ratio(len([i for i in predicted if i in correct]), len(predicted)),
+        }
+    return {
+        "duplicates_planted": len(expected),
+        "flagged": len(flagged),
+        "precision": _ratio(len(correct), len(flagged)),
+        "recall": _ratio(len([i for i in expected if i in correct]), len(expected)),
+        "verdict_kinds": dict(Counter(v.kind for v in verdicts.values())),
+        "by_kind": by_kind,
+    }
+
+
+def story_scores(docs: list[Doc], verdicts: dict[str, DedupVerdict]) -> dict[str, Any]:
+    """Pairwise precision/recall of story clusters (pairs of documents in the same cluster)."""
+    truth = Counter(d.story for d in docs)
+    pred = Counter(verdicts[d.id].story for d in docs)
+    both = Counter((d.story, verdicts[d.id].story) for d in docs)
+    tp, pp, tt = _pairs(both.values()), _pairs(pred.values()), _pairs(truth.values())
+    return {
+        "stories_true": len(truth),
+        "stories_found": len(pred),
+        "pair_precision": _ratio(tp, pp),
+        "pair_recall": _ratio(tp, tt),
+    }
+
+
+def _pairs(sizes: Iterable[int]) -> int:
+    return sum(n * (n - 1) // 2 for n in sizes)
+
+
+def _ratio(a: int, b: int) -> float | None:
+    return round(a / b, 4) if b else None
+
+
+def run(n: int, workers: int, seed: int) -> dict[str, Any]:
+    t0 = time.perf_counter()
+    docs = Corpus(seed).docs(n)
+    generate_s = time.perf_counter() - t0
+    with tempfile.TemporaryDirectory() as tmp:
+        sig_path, db_path = Path(tmp) / "sigs.pickle", Path(tmp) / "dedup.sqlite"
+        sig_s = write_signatures(docs, workers, sig_path)
+        print(f"signatures: {sig_s:.1f} s", file=sys.stderr, flush=True)
+        with get_context("spawn").Pool(1) as pool:
+            indexed = pool.apply(index_all, (sig_path, db_path))
+        size = sum(f.stat().st_size for f in Path(tmp).iterdir() if f.name.startswith("dedup"))
+    verdicts = {i: DedupVerdict(*v) for i, v in indexed["verdicts"].items()}
+    add_s = indexed["add_s"]
+    return {
+        "date": date.today().isoformat(),
+        "docs": len(docs),
+        "seed": seed,
+        "workers": workers,
+        "cpus": os.cpu_count(),
+        "mean_words": round(sum(len(d.text.split()) for d in docs) / len(docs), 1),
+        "planted": dict(Counter(d.planted for d in docs)),
+        "generate_s": round(generate_s, 2),
+        "signatures_s": round(sig_s, 2),
+        "signatures_per_s": round(len(docs) / sig_s, 1),
+        "signatures_per_s_one_process": round(one_process_rate(docs[:2000]), 1),
+        "add_s": round(add_s, 2),
+        "add_per_s": round(len(docs) / add_s, 1),
+        "reopen_s": round(indexed["reopen_s"], 2),
+        "index_bytes": size,
+        "index_process_peak_rss_mib": round(indexed["peak_rss_mib"], 1),
+        "bench_process_peak_rss_mib": round(
+            resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1
+        ),
+        "duplicates": dup_scores(docs, verdicts),
+        "stories": story_scores(docs, verdicts),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--docs", type=int, default=100_000)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--out", type=Path, default=None, help="result JSON path")
+    args = parser.parse_args()
+    result = run(args.docs, args.workers, args.seed)
+    out = args.out or RESULTS / f"dedup-{result['date']}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(result, indent=2))
+    print(f"written to {out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,119 @@
+"""Pairwise decisions of the dedup layers, as pure functions over ``Signatures``.
+
+Thresholds are module constants, each with the evidence it rests on (pairs of the demo web's
+articles, ``tests/test_dedup.py``, and the synthetic benchmark).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+
+import numpy as np
+
+from pipelines.signatures import Signatures, array
+
+# near: estimated Jaccard of word 5-shingles. Lightly edited wire copy: 0.73; independent
+# reports of the same event: <= 0.03; spun rewrites: 0.1-0.35.
+NEAR_JACCARD = 0.5
+# exact with different framing (headline, boilerplate lines, credits around the same text):
+# the longest common run of words covers >= 90% of the shorter and >= 75% of the longer text.
+EXACT_CHECK_JACCARD = 0.75
+EXACT_SHORTER = 0.9
+EXACT_LONGER = 0.75
+# rewrite candidates: estimated Jaccard of content-word stems (rewrites 0.5-0.65, independent
+# reports of the same event 0.16-0.31).
+REWRITE_CANDIDATE = 0.3
+# two sentences are counterparts when their stems (outside quotes) have Jaccard >= 0.3;
+# a rewrite has counterparts for >= 50% of the shorter text's sentences (rewrites 0.8-1.0,
+# independent reports <= 0.4), keeps >= 60% of names and >= 35% of other vocabulary.
+SENTENCE_MATCH = 0.3
+MIN_SENTENCE_STEMS = 3
+MIN_SENTENCES = 3
+REWRITE_ALIGNED = 0.5
+REWRITE_NAMES = 0.6
+REWRITE_VOCAB = 0.35
+REWRITE_NUMBERS = 0.5
+
+
+def estimate(a: np.ndarray, b: np.ndarray) -> float:
+    """Jaccard estimate from two MinHash value arrays."""
+    return float(np.count_nonzero(a == b)) / len(a)
+
+
+def framed_copy(a: Signatures, b: Signatures) -> bool:
+    """Same text, give or take a headline or boilerplate before and after it."""
+    sa, sb = array(a.words_seq).tolist(), array(b.words_seq).tolist()
+    short, long_ = sorted((len(sa), len(sb)))
+    if short == 0:
+        return False
+    matcher = SequenceMatcher(None, sa, sb, autojunk=False)
+    run = matcher.find_longest_match(0, len(sa), 0, len(sb)).size
+    return run >= EXACT_SHORTER * short and run >= EXACT_LONGER * long_
+
+
+@dataclass(frozen=True)
+class RewriteEvidence:
+    """What two texts share beyond their exact wording."""
+
+    aligned: float  # share of the shorter text's sentences with a counterpart
+    sentences: int  # sentences of the shorter text that were compared
+    names: float  # containment of names
+    vocab: float  # containment of other content words outside quotes
+    numbers: float  # containment of numbers (1.0 when either has none)
+    quotes: int  # shared word 3-grams inside quotation marks
+
+    @property
+    def is_rewrite(self) -> bool:
+        return (
+            self.sentences >= MIN_SENTENCES
+            and self.aligned >= REWRITE_ALIGNED
+            and self.names >= REWRITE_NAMES
+            and self.vocab >= REWRITE_VOCAB
+            and self.numbers >= REWRITE_NUMBERS
+        )
+
+
+def rewrite_evidence(a: Signatures, b: Signatures) -> RewriteEvidence:
+    aligned, compared = _alignment(_sentences(a.sentences), _sentences(b.sentences))
+    return RewriteEvidence(
+        aligned=aligned,
+        sentences=compared,
+        names=_containment(_names(a), _names(b)),
+        vocab=_containment(set(array(a.vocab).tolist()), set(array(b.vocab).tolist())),
+        numbers=_containment(set(array(a.numbers).tolist()), set(array(b.numbers).tolist()), 1.0),
+        quotes=len(np.intersect1d(array(a.quotes), array(b.quotes))),
+    )
+
+
+def _names(sig: Signatures) -> set[int]:
+    return set(array(sig.entities)[0::2].tolist())
+
+
+def _containment(a: set[int], b: set[int], empty: float = 0.0) -> float:
+    if not a or not b:
+        return empty
+    return len(a & b) / min(len(a), len(b))
+
+
+def _sentences(blob: bytes) -> list[set[int]]:
+    out: list[set[int]] = [set()]
+    for value in array(blob).tolist():
+        if value == 0:
+            out.append(set())
+        else:
+            out[-1].add(value)
+    return [s for s in out if len(s) >= MIN_SENTENCE_STEMS]
+
+
+def _alignment(a: list[set[int]], b: list[set[int]]) -> tuple[float, int]:
+    """Share of the shorter list's sentences that have a counterpart in the other (any order)."""
+    if len(a) > len(b):
+        a, b = b, a
+    if not a:
+        return 0.0, 0
+    hits = 0
+    for s in a:
+        if any(len(s & t) >= SENTENCE_MATCH * len(s | t) for t in b):
+            hits += 1
+    return hits / len(a), len(a)

@@ -1,0 +1,152 @@
+"""Text analysis for deduplication: normalised tokens, sentences, quotes, entities, stems.
+
+Pure functions over ``str``; no hashing, no sketches (see ``signatures.py``). English-centred
+heuristics (stop words, suffixes, capitalisation); other Latin-script languages still get tokens,
+numbers, quotes and capitalised names, which carry most of the signal.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+from typing import NamedTuple
+
+WORD = re.compile(r"\w+")
+DIGIT = re.compile(r"\d")
+QUOTE = re.compile(r"[“\"«„]([^”\"»“]{3,}?)[”\"»“]")
+# a sentence ends at . ! ? … (maybe followed by closing quotes/brackets) and whitespace
+SENTENCE_END = re.compile(r"[.!?…][”\"\u2019)\]]*\s+")
+ABBREVIATION = re.compile(r"\b([A-Z])\.([A-Z])\.(?:([A-Z])\.)?")
+
+_STOP_WORDS = """
+    a about above after again against all also am an and any are aren as at be because been
+    before being below between both but by can could did do does doing don down during each few
+    for from further had has have having he her here hers herself him himself his how i if in
+    into is it its itself just me more most my myself no nor not now of off on once only or
+    other our ours ourselves out over own same she should so some such than that the their
+    theirs them themselves then there these they this those through to too under until up very
+    was we were what when where which while who whom why will with would you your yours
+    yourself yourselves said says say told according per via yet still may might must shall one
+    two three new mr mrs ms dr st
+"""
+STOP = frozenset(_STOP_WORDS.split())
+_CALENDAR_WORDS = """
+    monday tuesday wednesday thursday friday saturday sunday january february march april may
+    june july august september october november december today yesterday tomorrow
+"""
+CALENDAR = frozenset(_CALENDAR_WORDS.split())
+# capitalised titles and roles: not names of anyone in particular
+_ROLES_WORDS = """
+    president minister foreign prime secretary chancellor spokesman spokeswoman spokesperson
+    chairman chairwoman governor mayor senator general ministry deputy vice king queen prince
+    chief director editor reporter correspondent
+"""
+ROLES = frozenset(_ROLES_WORDS.split())
+SUFFIXES = ("ational", "ation", "ments", "ment", "ness", "ings", "ing", "ies", "ied", "ly", "ed",
+            "es", "s")  # fmt: skip
+STEM_LENGTH = 6
+
+
+class Token(NamedTuple):
+    """One word: casefolded form, its light stem and what surrounds it."""
+
+    norm: str
+    stem: str
+    sentence: int
+    quoted: bool
+    cap: bool  # written with a capital
+    entity: bool  # a capitalised name, not a sentence-initial word
+    number: bool
+    content: bool  # neither a stop word nor a calendar word
+
+
+def normalise(text: str) -> str:
+    """NFKC, with dotted abbreviations joined (``U.S.`` → ``US``) so they stay one word."""
+    text = unicodedata.normalize("NFKC", text)
+    return ABBREVIATION.sub(lambda m: "".join(g for g in m.groups() if g), text)
+
+
+def stem(word: str) -> str:
+    """A crude, language-light stem: strip possessive and one common suffix, cut to 6 chars."""
+    if word.endswith(("'s", "\u2019s")):
+        word = word[:-2]
+    for suffix in SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            if suffix == "s" and word.endswith(("ss", "us", "is")):
+                break
+            word = word[: -len(suffix)]
+            if suffix in ("ies", "ied"):
+                word += "y"
+            break
+    return word[:STEM_LENGTH]
+
+
+def content_lines(text: str, title: str | None) -> list[str]:
+    """Non-empty lines of ``text``, minus lines that only repeat the title."""
+    lines = [line.strip() for line in normalise(text).splitlines()]
+    drop = _key(normalise(title)) if title else None
+    return [line for line in lines if line and (drop is None or _key(line) != drop)]
+
+
+def _key(line: str) -> str:
+    return " ".join(WORD.findall(line.casefold()))
+
+
+def sentence_starts(line: str) -> list[int]:
+    """Offsets where sentences of ``line`` start (a lower-case continuation is not a start)."""
+    starts = [0]
+    for match in SENTENCE_END.finditer(line):
+        nxt = match.end()
+        if nxt < len(line) and not line[nxt].islower():
+            starts.append(nxt)
+    return starts
+
+
+def quote_spans(line: str) -> list[tuple[int, int]]:
+    return [(m.start(), m.end()) for m in QUOTE.finditer(line)]
+
+
+def tokens(lines: list[str]) -> list[Token]:
+    """Every word of ``lines`` in order, tagged; sentence numbers run across lines."""
+    out: list[Token] = []
+    sentence = -1
+    for line in lines:
+        starts, quotes = sentence_starts(line), quote_spans(line)
+        si = qi = 0
+        first = True
+        for match in WORD.finditer(line):
+            pos = match.start()
+            while si < len(starts) and starts[si] <= pos:
+                si += 1
+                sentence += 1
+                first = True
+            while qi < len(quotes) and quotes[qi][1] <= pos:
+                qi += 1
+            quoted = qi < len(quotes) and quotes[qi][0] <= pos
+            out.append(_token(match.group(), sentence, quoted, first))
+            first = False
+    return _promote_initial_entities(out)
+
+
+def _token(raw: str, sentence: int, quoted: bool, initial: bool) -> Token:
+    norm, word_stem, cap, name_like, number, content = _word(raw)
+    return Token(norm, word_stem, sentence, quoted, cap, name_like and not initial, number, content)
+
+
+@lru_cache(maxsize=1 << 18)
+def _word(raw: str) -> tuple[str, str, bool, bool, bool, bool]:
+    """(norm, stem, capitalised, could be a name, number, content word) of one word."""
+    norm = raw.casefold()
+    number = DIGIT.search(norm) is not None
+    cap = raw[0].isupper()
+    common = norm in STOP or norm in CALENDAR or norm in ROLES
+    content = number or (len(norm) > 2 and norm not in STOP and norm not in CALENDAR)
+    name_like = cap and not common and not number and len(norm) > 1
+    return norm, norm if number else stem(norm), cap, name_like, number, content
+
+
+def _promote_initial_entities(toks: list[Token]) -> list[Token]:
+    """A sentence-initial capitalised word is a name if it appears as one elsewhere."""
+    names = {t.norm for t in toks if t.entity}
+    return [t._replace(entity=True) if t.cap and t.norm in names else t for t in toks]

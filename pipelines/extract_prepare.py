@@ -1,0 +1,102 @@
+"""Tree fixes before the extractors run: layout tables, image boxes and captions.
+
+Old templates lay pages out with tables; extractors then see the whole page as one data table
+and keep its navigation, byline and comments as "rows". A table is *layout* when it is marked
+``role=presentation``, has a single cell, contains another table, or has a cell holding several
+blocks or a long text; layout tables are unwrapped into ``div``s. A single-cell table holding an
+image and a few words is an image box (picture + caption) and is removed, as are ``figcaption``
+and elements whose class or id says caption/credit.
+"""
+
+from __future__ import annotations
+
+import re
+
+from lxml import etree
+
+BLOCKS = ("p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "blockquote", "pre", "dl")
+OWN_CELLS = etree.XPath("./tr/td | ./tr/th | ./*/tr/td | ./*/tr/th")
+OWN_ROWS = etree.XPath("./tr | ./*/tr")
+CELL_BLOCKS = etree.XPath(" | ".join(f".//{tag}" for tag in BLOCKS))
+CAPTION_ATTR = re.compile(
+    r"(?:^|[\s_-])(?:caption|photo-?credit|image-?credit|credits?)(?:$|[\s_-])", re.I
+)
+LONG_CELL_WORDS = 60
+IMAGE_BOX_WORDS = 40
+CAPTION_MAX_WORDS = 80
+TABLE_PARTS = ("table", "tbody", "thead", "tfoot", "tr", "td", "th")
+
+
+def _words(el: etree._Element) -> int:
+    return len(" ".join(el.itertext()).split())
+
+
+def is_layout_table(table: etree._Element) -> bool:
+    if (table.get("role") or "").lower() in ("presentation", "none"):
+        return True
+    cells = OWN_CELLS(table)
+    if len(cells) <= 1 or table.find(".//table") is not None:
+        return True
+    return any(len(CELL_BLOCKS(cell)) >= 2 or _words(cell) > LONG_CELL_WORDS for cell in cells)
+
+
+def _is_image_box(table: etree._Element) -> bool:
+    cells = OWN_CELLS(table)
+    return (
+        len(cells) == 1
+        and cells[0].find(".//img") is not None
+        and table.find(".//table") is None
+        and _words(table) <= IMAGE_BOX_WORDS
+    )
+
+
+def _unwrap(table: etree._Element) -> None:
+    """Table, its own sections, rows and cells become divs (nested tables are left alone)."""
+    parts = [table]
+    for row in OWN_ROWS(table):
+        parts.append(row)
+        parent = row.getparent()
+        if parent is not None and parent is not table:
+            parts.append(parent)
+        parts.extend(cell for cell in row if cell.tag in ("td", "th"))
+    for el in parts:
+        el.tag = "div"
+        for attr in ("width", "height", "align", "valign", "bgcolor", "colspan", "rowspan"):
+            el.attrib.pop(attr, None)
+
+
+def _remove(el: etree._Element) -> None:
+    """Remove ``el`` but keep its tail text in place."""
+    parent = el.getparent()
+    if parent is None:
+        return
+    if el.tail:
+        previous = el.getprevious()
+        if previous is not None:
+            previous.tail = (previous.tail or "") + el.tail
+        else:
+            parent.text = (parent.text or "") + el.tail
+    parent.remove(el)
+
+
+def _captions(root: etree._Element) -> list[etree._Element]:
+    found = list(root.iter("figcaption"))
+    for el in root.xpath("//body//*[@class or @id]"):
+        attrs = f"{el.get('class') or ''} {el.get('id') or ''}"
+        if CAPTION_ATTR.search(attrs) and el.tag not in ("body", "article", "main"):
+            found.extend([el] if _words(el) <= CAPTION_MAX_WORDS else [])
+    return found
+
+
+def prepare(root: etree._Element) -> None:
+    """Fix the tree in place (see the module doc). ``<base>`` goes too: links are not needed."""
+    for base in list(root.iter("base")):
+        _remove(base)
+    tables = list(root.iter("table"))
+    boxes = [t for t in tables if _is_image_box(t)]
+    layout = [t for t in tables if t not in boxes and is_layout_table(t)]
+    for table in layout:
+        _unwrap(table)
+    for el in boxes + _captions(root):
+        if el.getparent() is not None:
+            _remove(el)

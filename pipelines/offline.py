@@ -1,0 +1,162 @@
+"""Re-run extraction, relevance and dedup over an event's stored WARCs, without crawling.
+
+For a new trafilatura, a better extractor or new relevance terms: the WARC is the source of
+truth. Discovery hints (feed/sitemap dates) come back from the pages' metadata records.
+Results go to a new article set ``articles/<crawl-id>.jsonl`` (crawl id ``reextract-…``) and a
+fresh dedup index that replaces the old one only when the run completes.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import shutil
+from collections import Counter, deque
+from collections.abc import Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from archive.http import HttpParseError, parse_response
+from archive.reader import Record, iter_records
+from archive.warc import RecordLocation
+from pipelines.article import parse_when
+from pipelines.components import ArticleItem, article_id, article_record, hints_for
+from pipelines.relevance import RelevanceScorer
+from pipelines.store import ArticleStore
+from pipelines.worker import analyse
+
+
+@dataclass
+class ReextractSummary:
+    crawl_id: str
+    responses: int = 0
+    articles: int = 0
+    counts: Counter[str] = field(default_factory=Counter)
+
+
+def _metadata_hints(files: list[Path]) -> dict[str, tuple[str, str | None]]:
+    """response record id → (discovery source, discovered date) from metadata records."""
+    hints: dict[str, tuple[str, str | None]] = {}
+    for path in files:
+        with path.open("rb") as fh:
+            for record in iter_records(fh):
+                if record.type != "metadata":
+                    continue
+                fields = dict(
+                    line.split(": ", 1)
+                    for line in record.block.decode("utf-8", "replace").split("\r\n")
+                    if ": " in line
+                )
+                if "discovery" in fields:
+                    target = record.get("WARC-Concurrent-To") or ""
+                    hints[target] = (fields["discovery"], fields.get("discovered-date"))
+    return hints
+
+
+def _html_responses(files: list[Path]) -> Iterator[tuple[Path, Record, Any]]:
+    for path in files:
+        with path.open("rb") as fh:
+            for record in iter_records(fh):
+                if record.type != "response" or record.get("WARC-Truncated"):
+                    continue
+                try:
+                    http = parse_response(record.block)
+                except HttpParseError:
+                    continue
+                if http.status == 200 and "html" in (http.header("Content-Type") or "").lower():
+                    yield path, record, http
+
+
+def reextract(
+    event_dir: Path,
+    scorer: RelevanceScorer,
+    slug: str,
+    *,
+    workers: int = 2,
+    crawl_id: str | None = None,
+) -> ReextractSummary:
+    from pipelines.dedup import DedupIndex
+
+    files = sorted((event_dir / "warc").glob("*.warc.gz"))
+    crawl_id = crawl_id or "reextract-" + datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    summary = ReextractSummary(crawl_id)
+    hints = _metadata_hints(files)
+    new_index = event_dir / "dedup.new"
+    shutil.rmtree(new_index, ignore_errors=True)
+    new_index.mkdir(parents=True)
+    index = DedupIndex(new_index / "index.sqlite")
+    store = ArticleStore(event_dir, crawl_id)
+    store.open()
+    context = multiprocessing.get_context("forkserver")
+    pending: deque[tuple[Path, Record, Future[Any]]] = deque()
+    try:
+        with ProcessPoolExecutor(workers, mp_context=context) as pool:
+            for path, record, http in _html_responses(files):
+                summary.responses += 1
+                source, dated = hints.get(record.record_id, ("unknown", None))
+                future = pool.submit(
+                    analyse,
+                    record.target_uri,
+                    http.header_dict(),
+                    http.body,
+                    hints_for(source, dated),
+                )
+                pending.append((path, record, future))
+                while len(pending) > 4 * workers:
+                    _finish(*pending.popleft(), scorer, index, store, slug, summary)
+            while pending:
+                _finish(*pending.popleft(), scorer, index, store, slug, summary)
+    finally:
+        store.close()
+        index.close()
+    old = event_dir / "dedup"
+    shutil.rmtree(old, ignore_errors=True)
+    new_index.rename(old)
+    return summary
+
+
+def _finish(
+    path: Path,
+    record: Record,
+    future: Future[Any],
+    scorer: RelevanceScorer,
+    index: Any,
+    store: ArticleStore,
+    slug: str,
+    summary: ReextractSummary,
+) -> None:
+    result = future.result()
+    if result is None:
+        summary.counts["no_article"] += 1
+        return
+    article, sig = result
+    location = RecordLocation(
+        path.name,
+        record.offset,
+        record.length,
+        record.record_id,
+        record.get("WARC-Payload-Digest"),
+    )
+    item = ArticleItem(
+        id=article_id(record.record_id),
+        url=record.target_uri,
+        fetched_at=record.get("WARC-Date"),
+        warc=location.as_dict(),
+        article=article,
+        signatures=sig,
+    )
+    item.relevance = scorer.score(article)
+    if not item.relevance.on_event:
+        summary.counts[f"off_event/{item.relevance.reason}"] += 1
+        return
+    item.verdict = index.add(
+        item.id, item.url, article.canonical_url, parse_when(article.date), sig
+    )
+    summary.counts[f"dup/{item.verdict.kind}"] += 1
+    store.add(
+        article_record(item, store.crawl_id, slug),
+        canonical_text=article.text if item.verdict.kind == "unique" else None,
+    )
+    summary.articles += 1

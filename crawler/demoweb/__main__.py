@@ -29,16 +29,16 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, _interrupt)
     web = DemoWeb(slow_seconds=args.slow_seconds, huge_bytes=args.huge_bytes, port=args.port)
-    with web:
-        print(f"demo web listening on 127.0.0.1:{web.port}; virtual hosts:", flush=True)
-        for host, address in web.connect_to().items():
-            print(f"  http://{host}/  ->  {address}", flush=True)
-        print(f"try: curl --connect-to globe.test:80:127.0.0.1:{web.port} http://globe.test/")
-        print("Ctrl-C to stop.", flush=True)
-        try:
+    try:  # the whole serving block, so a Ctrl-C at any moment after start stops cleanly
+        with web:
+            print(f"demo web listening on 127.0.0.1:{web.port}; virtual hosts:", flush=True)
+            for host, address in web.connect_to().items():
+                print(f"  http://{host}/  ->  {address}", flush=True)
+            print(f"try: curl --connect-to globe.test:80:127.0.0.1:{web.port} http://globe.test/")
+            print("Ctrl-C to stop.", flush=True)
             threading.Event().wait()
-        except KeyboardInterrupt:
-            print("stopping.", flush=True)
+    except KeyboardInterrupt:
+        print("stopping.", flush=True)
     return 0
 
 

@@ -18,6 +18,7 @@ demo: $(STAMP)
 	$(BIN)/newsarc demo --out ./newsarc-data
 
 test: $(STAMP)
+	scripts/ensure-services.sh
 	$(BIN)/pytest -q
 
 check: $(STAMP)

@@ -11,7 +11,12 @@ Hierarchy::
     │   ├── PrivateAddressRefused     target resolves to a loopback/private/metadata address
     │   ├── TrapRefused               spider-trap heuristics (URL length, repeated segments, …)
     │   └── PageTooLarge              the response exceeds the maximum page size
-    └── StorageError                  object storage (later issues)
+    └── StorageError                  object storage: bad key or URI, refused request, …
+        ├── StorageUnavailable        server down, timing out or 5xx after bounded retries:
+        │                             transient, the crawl spools and tries again later
+        ├── ObjectNotFound            the key does not exist (get_bytes, get_range)
+        └── StorageVerifyError        a stored object does not match what was sent (size, sha256);
+                                      the bad object is removed, the upload may be retried
 
 Scrapy's own vocabulary (``NotConfigured``, ``IgnoreRequest``, ``DropItem``, ``CloseSpider``)
 is used at the Scrapy boundary; these are the pure-core errors beneath it.
@@ -74,4 +79,16 @@ class PageTooLarge(FetchRefused):
 
 
 class StorageError(NewsarcError):
-    """Object storage failed."""
+    """Object storage failed. Messages never contain credentials."""
+
+
+class StorageUnavailable(StorageError):
+    """The storage server is down or overloaded (connection errors, timeouts, 5xx after retries)."""
+
+
+class ObjectNotFound(StorageError):
+    """The requested key does not exist."""
+
+
+class StorageVerifyError(StorageError):
+    """After a write, the stored object's size or sha256 differs from the local data."""

@@ -31,8 +31,7 @@ def event_settings(event: EventSpec, output: str) -> dict[str, Any]:
         "NEWSARC_WARC_DIR_DEFAULT": str(Path(output) / event.slug / "warc"),
         "NEWSARC_WARC_PREFIX_DEFAULT": event.slug,
     }
-    if lim.max_pages_per_host:
-        values["NEWSARC_MAX_PAGES_PER_HOST"] = lim.max_pages_per_host
+    values["NEWSARC_MAX_PAGES_PER_HOST"] = lim.max_pages_per_host or 0  # documented: no limit
     return values
 
 

@@ -266,7 +266,7 @@ class TrapMiddleware:
             max_repeated_segments=s.getint("NEWSARC_MAX_REPEATED_SEGMENTS", 3),
             max_query_params=s.getint("NEWSARC_MAX_QUERY_PARAMS", 8),
             max_query_variants_per_path=s.getint("NEWSARC_MAX_QUERY_VARIANTS_PER_PATH", 20),
-            max_pages_per_host=s.getint("NEWSARC_MAX_PAGES_PER_HOST", 1000),
+            max_pages_per_host=s.getint("NEWSARC_MAX_PAGES_PER_HOST", 0),  # 0: no limit
             max_path_depth=s.getint("NEWSARC_MAX_PATH_DEPTH", 12),
         )
         return cls(crawler.stats, policy, calendar_window(crawler.spider))

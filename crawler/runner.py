@@ -17,7 +17,9 @@ LOG_LEVELS = {0: "WARNING", 1: "INFO", 2: "DEBUG"}
 
 @dataclass(frozen=True)
 class CrawlOptions:
-    output: str = "newsarc-data"
+    output: str = "newsarc-data"  # local working directory (the archive itself unless storage)
+    storage: str | None = None  # s3://bucket/prefix when the archive lives in object storage
+    keep_local: bool = False
     connect_to: dict[str, str] | None = None
     allow_private_addresses: bool = False
     verbose: int = 0
@@ -31,15 +33,21 @@ def crawl_settings(options: CrawlOptions) -> Settings:
     settings.setmodule("crawler.settings", priority="project")
     values: dict[str, Any] = {
         "NEWSARC_OUTPUT": options.output,
+        "NEWSARC_STORAGE": options.storage,
+        "NEWSARC_KEEP_LOCAL": options.keep_local,
         "NEWSARC_CONNECT_TO": dict(options.connect_to or {}),
         "NEWSARC_ALLOW_PRIVATE_ADDRESSES": options.allow_private_addresses,
         "LOG_LEVEL": LOG_LEVELS.get(options.verbose, "DEBUG"),
     }
     if options.operator:
         values["NEWSARC_OPERATOR"] = options.operator
-    if options.progress:
-        values["EXTENSIONS"] = {"crawler.progress.ProgressLine": 0}
     values.update(options.extra or {})
+    if options.progress:
+        values["EXTENSIONS"] = {
+            **settings.getdict("EXTENSIONS"),
+            **values.get("EXTENSIONS", {}),
+            "crawler.progress.ProgressLine": 0,
+        }
     for name, value in values.items():
         settings.set(name, value, priority="cmdline")
     return settings

@@ -61,10 +61,21 @@ ITEM_PIPELINES: dict[str, int] = {
     "pipelines.components.StorePipeline": 400,  # articles/<crawl-id>.jsonl + text/<id>.txt
 }
 DEFAULT_DROPITEM_LOG_LEVEL = "DEBUG"  # drops are counted in newsarc/* stats
-EXTENSIONS: dict[str, int | None] = {}
+EXTENSIONS: dict[str, int | None] = {
+    "pipelines.upload.UploadExtension": 500,  # WARCs, texts, articles to storage; manifest last
+}
 
 # --- newsarc -----------------------------------------------------------------------------------
 NEWSARC_OUTPUT = "newsarc-data"  # root of the archive: <output>/<slug>/warc/…
+NEWSARC_STORAGE = (
+    None  # where the archive lives: a directory or s3://bucket/prefix (default: OUTPUT)
+)
+NEWSARC_KEEP_LOCAL = False  # keep spooled copies after a verified upload to S3
+NEWSARC_SPOOL_LIMIT = 5_000_000_000  # bytes waiting for upload before fetching pauses
+NEWSARC_UPLOAD_DRAIN_TIMEOUT = 300.0  # seconds the end of a crawl waits for pending uploads
+NEWSARC_UPLOAD_THREADS = 2  # upload worker threads
+NEWSARC_UPLOAD_BACKOFF = 1.0  # first wait (s) before retrying while the store is unavailable
+NEWSARC_UPLOAD_MAX_BACKOFF = 60.0  # longest wait (s) between retries (doubling up to this)
 NEWSARC_EVENT_DIR = None  # this event's directory (default <output>/<slug>)
 NEWSARC_CRAWL_ID = None  # id of this crawl (default: its UTC start, e.g. 20250401T120000Z)
 NEWSARC_EXTRACT_WORKERS = 0  # extraction processes (0: one per CPU)

@@ -39,7 +39,7 @@ class TrapPolicy:
     max_repeated_segments: int = 3
     max_query_params: int = 8
     max_query_variants_per_path: int = 20
-    max_pages_per_host: int = 1000
+    max_pages_per_host: int = 0  # 0: no limit (the crawl's max_pages still bounds it)
     max_path_depth: int = 12
 
 
@@ -138,7 +138,7 @@ class TrapFilter:
                 new_variant = key
         if count_page:
             pages = self._pages.get(host, 0)
-            if pages >= policy.max_pages_per_host:
+            if policy.max_pages_per_host and pages >= policy.max_pages_per_host:
                 return "pages_per_host"
             self._pages[host] = pages + 1
         if new_variant is not None:

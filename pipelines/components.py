@@ -11,7 +11,7 @@ import hashlib
 import multiprocessing
 import os
 import shutil
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -144,35 +144,51 @@ class RelevancePipeline:
 
 
 class DedupPipeline:
-    """Assigns ``dup`` and ``story`` from the event's persistent dedup index."""
+    """Assigns ``dup`` and ``story`` from the event's persistent dedup index.
+
+    The index (SQLite, rewrite alignment) runs on one dedicated thread: never on the reactor,
+    in arrival order, and with SQLite used only by the thread that opened it.
+    """
 
     def __init__(self, path: Path, stats: Any) -> None:
         self.path = path
         self.stats = stats
         self.index: Any = None
         self.stories: set[str] = set()
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix="newsarc-dedup")
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> DedupPipeline:
         return cls(Path(crawler.settings["NEWSARC_EVENT_DIR"]) / "dedup", crawler.stats)
 
-    def open_spider(self) -> None:
+    async def open_spider(self) -> None:
         from pipelines.dedup import DedupIndex
 
         self.path.mkdir(parents=True, exist_ok=True)
-        self.index = DedupIndex(self.path / "index.sqlite")
+        loop = asyncio.get_running_loop()
+        self.index = await loop.run_in_executor(
+            self._thread, DedupIndex, self.path / "index.sqlite"
+        )
 
     def close_spider(self) -> None:
         if self.index is not None:
-            self.index.close()
+            self._thread.submit(self.index.close).result()
+        self._thread.shutdown(wait=True)
         self.stats.set_value("newsarc/dedup/stories", len(self.stories))
 
-    def process_item(self, item: Any) -> Any:
+    async def process_item(self, item: Any) -> Any:
         if not isinstance(item, ArticleItem):
             return item
         article = item.article
-        item.verdict = self.index.add(
-            item.id, item.url, article.canonical_url, parse_when(article.date), item.signatures
+        loop = asyncio.get_running_loop()
+        item.verdict = await loop.run_in_executor(
+            self._thread,
+            self.index.add,
+            item.id,
+            item.url,
+            article.canonical_url,
+            parse_when(article.date),
+            item.signatures,
         )
         self.stats.inc_value(f"newsarc/dedup/{item.verdict.kind}")
         self.stories.add(item.verdict.story)

@@ -48,6 +48,7 @@ class WarcService:
         self.on_fatal = on_fatal
         self.failed: WarcWriteError | None = None
         self.closing: asyncio.Future[None] | None = None
+        self._closed = False
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="newsarc-warc")
 
     @classmethod
@@ -117,7 +118,10 @@ class WarcService:
         return location
 
     def close(self) -> None:
-        """Close the current file; waits for queued writes first."""
+        """Close the current file; waits for queued writes first. Safe to call twice."""
+        if self._closed:
+            return
+        self._closed = True
         self._executor.submit(self.writer.close).result()
         self._executor.shutdown(wait=True)
         if self.stats is not None:

@@ -9,7 +9,8 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from crawler.cli import main, parse_size
+from crawler.cli import main
+from crawler.cli_run import parse_size
 from crawler.progress import ProgressLine
 from crawler.summary import CrawlSummary
 from tests.conftest import newsarc

@@ -275,3 +275,8 @@ def test_traps_are_logged_at_debug_only(
     log = crawl[2]["_log"]
     assert "Spider trap" not in log  # the crawl logs at INFO
     assert "] ERROR:" not in log
+
+
+def test_pages_per_host_zero_means_no_limit() -> None:
+    f = TrapFilter(TrapPolicy(max_pages_per_host=0))
+    assert all(f.check(f"{BASE}/p{i}") is None for i in range(3000))

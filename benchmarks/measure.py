@@ -1,0 +1,126 @@
+"""Run one command and measure it: wall time, CPU of its process tree, peak RSS, server CPU.
+
+The command runs under this file as a small wrapper that makes itself a child subreaper
+(``PR_SET_CHILD_SUBREAPER``): descendants orphaned on the way (a multiprocessing forkserver
+and its workers, say) are re-parented to it and reaped by it, and it exits only when the whole
+tree has. So ``os.wait4`` on the wrapper gives user+sys CPU of every process of the tree and
+the largest resident set among them (Linux: KiB), and the wall time ends when the last one
+does. The server's CPU (nginx master + worker) is read from /proc before and after.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+_PR_SET_CHILD_SUBREAPER = 36
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+@dataclass
+class Measured:
+    command: list[str]
+    exit_code: int
+    wall_seconds: float
+    user_seconds: float
+    sys_seconds: float
+    max_rss_kib: int
+    server_cpu_seconds: float
+    machine_busy_seconds: float  # all CPUs, every process: others' load shows up here
+    timed_out: bool
+
+    @property
+    def other_cpu_seconds(self) -> float:
+        """CPU used meanwhile by processes that are neither the tool's nor the server's."""
+        return max(0.0, self.machine_busy_seconds - self.cpu_seconds - self.server_cpu_seconds)
+
+    @property
+    def cpu_seconds(self) -> float:
+        return self.user_seconds + self.sys_seconds
+
+
+def machine_busy_seconds() -> float:
+    """Non-idle CPU seconds of all CPUs since boot (/proc/stat), for the "others" check."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle + iowait
+    return (sum(fields[:8]) - idle) / _TICK  # user..steal; guest time is already in user
+
+
+def run_measured(
+    command: list[str],
+    *,
+    stdout: Path,
+    stderr: Path,
+    timeout: float,
+    server_cpu: Callable[[], float] = lambda: 0.0,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+) -> Measured:
+    """Run ``command`` to completion (killed after ``timeout`` seconds) and measure it."""
+    cpu_before, busy_before = server_cpu(), machine_busy_seconds()
+    timed_out = threading.Event()
+    with stdout.open("wb") as out, stderr.open("wb") as err:
+        started = time.perf_counter()
+        proc = subprocess.Popen(
+            [sys.executable, str(Path(__file__).resolve()), *command],
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=err,
+            cwd=cwd,
+            env=env,
+            start_new_session=True,
+        )
+
+        def kill() -> None:
+            timed_out.set()
+            os.killpg(proc.pid, signal.SIGKILL)
+
+        timer = threading.Timer(timeout, kill)
+        timer.start()
+        try:
+            _, status, usage = os.wait4(proc.pid, 0)
+        except BaseException:  # interrupted (Ctrl-C, SIGTERM): take the child's tree down too
+            os.killpg(proc.pid, signal.SIGKILL)
+            os.waitpid(proc.pid, 0)
+            raise
+        finally:
+            timer.cancel()
+        wall = time.perf_counter() - started
+    proc.returncode = os.waitstatus_to_exitcode(status)  # reaped by wait4, not by Popen
+    return Measured(
+        command=command,
+        exit_code=proc.returncode,
+        wall_seconds=wall,
+        user_seconds=usage.ru_utime,
+        sys_seconds=usage.ru_stime,
+        max_rss_kib=usage.ru_maxrss,
+        server_cpu_seconds=server_cpu() - cpu_before,
+        machine_busy_seconds=machine_busy_seconds() - busy_before,
+        timed_out=timed_out.is_set(),
+    )
+
+
+def _reap_tree(command: list[str]) -> int:
+    """Run ``command``, then reap every orphaned descendant; its exit code (128+N if signalled)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(_PR_SET_CHILD_SUBREAPER, 1) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_CHILD_SUBREAPER) failed")
+    code = subprocess.call(command)
+    while True:
+        try:
+            os.wait()
+        except ChildProcessError:
+            break
+    return 128 - code if code < 0 else code
+
+
+if __name__ == "__main__":
+    sys.exit(_reap_tree(sys.argv[1:]))

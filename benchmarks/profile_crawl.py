@@ -1,0 +1,82 @@
+"""Profile one newsarc crawl of the generated web (cProfile, main thread) to find slow spots.
+
+    .venv/bin/python benchmarks/profile_crawl.py [--pages 2000] [--top 30] [--rev HEAD]
+
+Serves the same web as ``run_crawl.py`` with the same event file, runs ``newsarc crawl`` under
+cProfile, saves ``benchmarks/work/profile-<stamp>.prof`` and prints the functions with the
+most own time, then newsarc's own functions by cumulative time. cProfile roughly doubles the
+run time; compare shares, not absolute numbers. The WARC writer thread is not profiled.
+The generated web stays in ``benchmarks/work/`` for the next run (delete that to free it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import pstats
+import shutil
+import sys
+from datetime import datetime
+from pathlib import Path
+
+from gen_newsweb import WebSpec
+from measure import run_measured
+from newsarc_run import export_rev, source_env, write_event
+from newsweb_xml import write_discovery
+from nginx_server import Nginx, terminate_on_sigterm
+from run_crawl import HERE, prepare_web
+
+PROFILED = (
+    "import cProfile, sys; out = sys.argv.pop(1); from crawler.cli import run; "
+    "cProfile.run('run()', out)"
+)
+OURS = r"/(crawler|pipelines|archive)/"
+
+
+def report(path: Path, top: int) -> str:
+    buf = io.StringIO()
+    stats = pstats.Stats(str(path), stream=buf)
+    stats.sort_stats("tottime").print_stats(top)
+    stats.sort_stats("cumulative").print_stats(OURS, top)
+    return buf.getvalue()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument("--pages", type=int, default=2000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--top", type=int, default=30)
+    parser.add_argument("--rev", help="profile this git revision (default: the working tree)")
+    parser.add_argument("--work", type=Path, default=HERE / "work")
+    args = parser.parse_args()
+    terminate_on_sigterm()
+    stamp = f"{datetime.now():%Y%m%dT%H%M%S}"
+    run_dir = args.work / f"profile-{stamp}"
+    (run_dir / "logs").mkdir(parents=True)
+    source = export_rev(args.rev, args.work) if args.rev else None
+    root, manifest = prepare_web(args.work, WebSpec(pages=args.pages, seed=args.seed))
+    prof = args.work / f"profile-{stamp}.prof"
+    with Nginx(root, run_dir / "nginx") as web:
+        write_discovery(root, manifest, web.base_url)
+        event = write_event(run_dir, web.base_url, manifest, 16)
+        command = [sys.executable, "-P", "-c", PROFILED, str(prof), "crawl", str(event)]
+        command += ["--out", str(run_dir / "newsarc"), "--allow-private-addresses", "--json"]
+        measured = run_measured(
+            command,
+            stdout=run_dir / "logs" / "newsarc.stdout",
+            stderr=run_dir / "logs" / "newsarc.stderr",
+            timeout=1800,
+            env=source_env(source),
+        )
+    shutil.rmtree(run_dir / "newsarc", ignore_errors=True)
+    print(report(prof, args.top))
+    print(
+        f"exit {measured.exit_code}, {measured.wall_seconds:.1f}s wall under cProfile; "
+        f"profile saved to {prof}"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,160 @@
+"""The crawl's uploads as a Scrapy extension: WARCs on rotation, texts as written, the article
+set and the dedup index at the end, then the manifest — last.
+
+While the store is down the crawl goes on and files wait in the spool; when the spool holds more
+than ``NEWSARC_SPOOL_LIMIT`` bytes the engine is paused (no fetching, nothing dropped) until
+uploads catch up. A crawl that ends with uploads pending leaves a pending manifest and sets
+``newsarc/upload/pending``; the CLI then exits 5 and says to run ``newsarc upload --resume``.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from scrapy import signals
+from twisted.internet import task
+
+from archive.errors import StorageError
+from archive.storage import open_storage
+from archive.uploader import Uploader
+from crawler import __version__
+from pipelines.warc import warc_service
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+
+logger = logging.getLogger(__name__)
+
+
+class UploadExtension:
+    def __init__(
+        self,
+        crawler: Crawler,
+        uploader: Uploader,
+        *,
+        slug: str,
+        crawl_id: str,
+        spool_limit: int,
+        drain_timeout: float,
+    ) -> None:
+        self.crawler = crawler
+        self.uploader = uploader
+        self.slug = slug
+        self.crawl_id = crawl_id
+        self.spool_limit = spool_limit
+        self.drain_timeout = drain_timeout
+        self.paused = False
+        self._loop: task.LoopingCall | None = None
+        self._keys: set[str] = set()
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> UploadExtension:
+        s = crawler.settings
+        spool = Path(s["NEWSARC_OUTPUT"])
+        storage = open_storage(s.get("NEWSARC_STORAGE") or str(spool))
+        uploader = Uploader(
+            storage,
+            spool,
+            keep_local=s.getbool("NEWSARC_KEEP_LOCAL"),
+            threads=s.getint("NEWSARC_UPLOAD_THREADS", 2),
+            backoff=s.getfloat("NEWSARC_UPLOAD_BACKOFF", 1.0),
+            max_backoff=s.getfloat("NEWSARC_UPLOAD_MAX_BACKOFF", 60.0),
+        )
+        event_dir = Path(s["NEWSARC_EVENT_DIR"])
+        ext = cls(
+            crawler,
+            uploader,
+            slug=event_dir.name,
+            crawl_id=s["NEWSARC_CRAWL_ID"],
+            spool_limit=s.getint("NEWSARC_SPOOL_LIMIT"),
+            drain_timeout=s.getfloat("NEWSARC_UPLOAD_DRAIN_TIMEOUT"),
+        )
+        warc_service(crawler).writer.on_close = ext.submit
+        ext.fetch_dedup_index(event_dir)
+        crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(ext.engine_stopped, signal=signals.engine_stopped)
+        return ext
+
+    def submit(self, path: Path, *, keep: bool = False) -> None:
+        self._keys.add(self.uploader.submit(path, keep=keep))
+
+    def fetch_dedup_index(self, event_dir: Path) -> None:
+        """On a fresh machine, continue the event's dedup index from storage."""
+        local = event_dir / "dedup" / "index.sqlite"
+        if local.exists() or self.uploader.keep_local:
+            return
+        key = self.uploader.key_for(local)
+        try:
+            if not self.uploader.storage.exists(key):
+                return
+            data = self.uploader.storage.get_bytes(key)
+        except StorageError as exc:
+            # an outage must not stop the crawl: dedup starts afresh and says so
+            logger.warning("cannot fetch the event's dedup index (%s); starting a new one", exc)
+            self.crawler.stats.inc_value("newsarc/upload/dedup_index_unavailable")
+            return
+        local.parent.mkdir(parents=True, exist_ok=True)
+        tmp = local.with_suffix(".tmp")
+        tmp.write_bytes(data)
+        tmp.replace(local)
+        self.crawler.stats.inc_value("newsarc/upload/dedup_index_fetched")
+
+    def spider_opened(self, spider: Any) -> None:
+        self._loop = task.LoopingCall(self.check_spool)
+        self._loop.start(1.0, now=False)
+
+    def check_spool(self) -> None:
+        spooled = self.uploader.spooled_bytes
+        stats = self.crawler.stats
+        engine = self.crawler.engine
+        if engine is None:
+            return
+        if not self.paused and spooled > self.spool_limit:
+            limit = self.spool_limit
+            logger.warning("spool holds %d bytes (limit %d): pausing fetches", spooled, limit)
+            engine.pause()
+            self.paused = True
+            stats.inc_value("newsarc/upload/pauses")
+        elif self.paused and spooled <= self.spool_limit * 0.8:
+            logger.warning("uploads caught up: resuming fetches")
+            engine.unpause()
+            self.paused = False
+
+    def engine_stopped(self) -> None:
+        if self._loop is not None and self._loop.running:
+            self._loop.stop()
+        warc_service(self.crawler).close()  # idempotent: the last WARC is closed and submitted
+        event_dir = self.uploader.spool / self.slug
+        for sub in ("articles", "text", "crawls"):
+            for path in sorted((event_dir / sub).rglob("*")) if (event_dir / sub).exists() else []:
+                if path.is_file() and not path.name.endswith((".tmp", ".pending.json")):
+                    self.submit(path)
+        index = event_dir / "dedup" / "index.sqlite"
+        if index.exists():
+            self.submit(index, keep=True)  # the next crawl of this event continues it
+        done = self.uploader.drain(self.drain_timeout)
+        stats = self.crawler.stats
+        stats.set_value("newsarc/upload/objects", self.uploader.stats.uploaded)
+        stats.set_value("newsarc/upload/bytes", self.uploader.stats.bytes)
+        stats.set_value("newsarc/upload/retries", self.uploader.stats.retries)
+        stats.set_value("newsarc/upload/spool_max_bytes", self.uploader.stats.max_spooled)
+        info = {
+            "newsarc": __version__,
+            "storage": self.uploader.storage.uri,
+            "finish_reason": stats.get_value("finish_reason"),
+            "stats": {k: v for k, v in (stats.get_stats() or {}).items() if isinstance(v, int)},
+        }
+        if done:
+            written = self.uploader.write_manifest(self.slug, self.crawl_id, info, self._keys)
+        else:
+            self.uploader.write_pending(self.slug, self.crawl_id, info, self._keys)
+            written = False
+        self.uploader.close()
+        if not written:
+            pending = self.uploader.pending or self.uploader.stats.failed or 1
+            stats.set_value("newsarc/upload/pending", pending)
+            logger.error("%d objects are not in storage yet; run: newsarc upload --resume", pending)
+        else:
+            stats.set_value("newsarc/upload/manifest", 1)

@@ -239,3 +239,31 @@ def test_a_full_spool_pauses_fetching_until_uploads_catch_up(
     assert counters["newsarc/upload/pauses"] >= 1
     assert len(web.exchanges) > served_at_pause  # and it went on after the store came back
     check_manifest(s3_client, s3_bucket, "archive/")
+
+
+def test_resets_stalls_and_truncated_uploads_during_a_crawl_are_recovered(
+    tmp_path: Path, s3_server: S3Server, s3_bucket: str, s3_client: Any, fault_proxy: FaultProxy
+) -> None:
+    # a few of each fault on the uploads of a crawl, then the store behaves again
+    fault_proxy.inject("reset", count=2, match="PUT")
+    fault_proxy.inject("truncate_upload", count=2, match="PUT")
+    fault_proxy.inject("cut_upload", count=1, match="PUT")
+    fault_proxy.inject("503", count=3, match="PUT")
+    fault_proxy.inject("delay", count=1, match="HEAD", seconds=2.0)
+    with DemoWeb(slow_seconds=0.1) as web:
+        result = demo_to_s3(
+            s3_server,
+            s3_bucket,
+            tmp_path / "spool",
+            "--warc-size",
+            "40KB",
+            "-s",
+            "NEWSARC_UPLOAD_MAX_BACKOFF=1",
+            endpoint=fault_proxy.url,
+            web=web,
+        )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert fault_proxy.pending() == 0  # every injected fault was hit
+    assert sum(fault_proxy.injected.values()) == 9
+    manifest = check_manifest(s3_client, s3_bucket, "archive/", s3_server.secret_key)
+    assert sum(1 for o in manifest["objects"] if o["key"].endswith(".warc.gz")) >= 4

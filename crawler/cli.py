@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -23,6 +24,22 @@ from crawler.exitcodes import (
 )
 
 
+def archive_options(command: Any) -> Any:
+    """``--out`` (a directory or s3://) and ``--spool``, shared by crawl and demo."""
+    command = click.option(
+        "--spool",
+        default="./newsarc-spool",
+        show_default=True,
+        help="Local working directory when --out is s3://.",
+    )(command)
+    return click.option(
+        "--out",
+        default="./newsarc-data",
+        show_default=True,
+        help="Archive: a directory or s3://bucket/prefix.",
+    )(command)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="newsarc")
 def main() -> None:
@@ -31,18 +48,7 @@ def main() -> None:
 
 @main.command()
 @click.argument("event_file", type=click.Path(dir_okay=False))
-@click.option(
-    "--out",
-    default="./newsarc-data",
-    show_default=True,
-    help="Archive: a directory or s3://bucket/prefix.",
-)
-@click.option(
-    "--spool",
-    default="./newsarc-spool",
-    show_default=True,
-    help="Local working directory when --out is s3://.",
-)
+@archive_options
 @click.option("--keep-local", is_flag=True, help="Keep spooled files after a verified upload.")
 @click.option("--allow-private-addresses", is_flag=True, help="Allow loopback/private targets.")
 @click.option(
@@ -99,18 +105,7 @@ def crawl(
 
 
 @main.command()
-@click.option(
-    "--out",
-    default="./newsarc-data",
-    show_default=True,
-    help="Archive: a directory or s3://bucket/prefix.",
-)
-@click.option(
-    "--spool",
-    default="./newsarc-spool",
-    show_default=True,
-    help="Local working directory when --out is s3://.",
-)
+@archive_options
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.option("-v", "--verbose", count=True, help="Show Scrapy's logs (-vv for debug).")
 def demo(out: str, spool: str, as_json: bool, verbose: int) -> None:

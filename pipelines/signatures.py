@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 from datasketch import MinHash
 
+from pipelines.dedup_lsh import _fmix64
 from pipelines.dedup_text import Token, content_lines, tokens
 
 NUM_PERM = 128
@@ -112,14 +113,6 @@ def shingle_hashes(seq: np.ndarray) -> np.ndarray:
         for j in range(k):
             acc = acc * np.uint64(0x100000001B3) + seq[j : len(seq) - k + 1 + j]
         return _fmix64(acc) >> np.uint64(32)
-
-
-def _fmix64(x: np.ndarray) -> np.ndarray:
-    x = x ^ (x >> np.uint64(33))
-    x = x * np.uint64(0xFF51AFD7ED558CCD)
-    x = x ^ (x >> np.uint64(33))
-    x = x * np.uint64(0xC4CEB9FE1A85EC53)
-    return x ^ (x >> np.uint64(33))
 
 
 def minhash(hashes: np.ndarray) -> bytes:

@@ -19,10 +19,13 @@ from tests.s3fixtures import *  # noqa: F403 (real S3 fixtures)
 SLUG = "demo-wang-yi-moscow"
 
 
+NEWSARC = [sys.executable, "-m", "crawler"]  # the newsarc command, in this interpreter
+
+
 def newsarc(*args: str, timeout: float = 300, **kwargs: Any) -> subprocess.CompletedProcess[str]:
     """Run the ``newsarc`` command in a subprocess (a Twisted reactor cannot restart)."""
     return subprocess.run(
-        [sys.executable, "-m", "crawler", *args],
+        [*NEWSARC, *args],
         capture_output=True,
         text=True,
         timeout=timeout,

@@ -14,15 +14,13 @@ from pathlib import Path
 from archive.reader import iter_records
 from archive.repair import scan_members
 from crawler.demoweb import DemoWeb, demo_event_path
-from tests.conftest import SLUG, connect_args, newsarc
+from tests.conftest import NEWSARC, SLUG, connect_args, newsarc
 
 
 def start_crawl(web: DemoWeb, out: Path) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [
-            sys.executable,
-            "-m",
-            "crawler",
+            *NEWSARC,
             "crawl",
             str(demo_event_path()),
             "--out",

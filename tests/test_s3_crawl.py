@@ -8,14 +8,13 @@ import json
 import os
 import re
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from crawler.demoweb import DemoWeb, demo_event_path
-from tests.conftest import SLUG, connect_args, newsarc
+from tests.conftest import NEWSARC, SLUG, connect_args, newsarc
 from tests.s3fixtures import S3Server
 from tests.services.fault_proxy import FaultProxy
 
@@ -94,6 +93,30 @@ def demo_to_s3(
     )
 
 
+def start_s3_crawl(
+    server: S3Server, bucket: str, spool: Path, endpoint: str, web: DemoWeb, *extra: str
+) -> subprocess.Popen[str]:
+    """The demo event crawled into ``s3://bucket/archive`` in the background."""
+    return subprocess.Popen(
+        [
+            *NEWSARC,
+            "crawl",
+            str(demo_event_path()),
+            "--out",
+            f"s3://{bucket}/archive",
+            "--spool",
+            str(spool),
+            "--json",
+            *extra,
+            *connect_args(web),
+        ],
+        env=s3_env(server, endpoint),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
 def test_demo_into_s3_matches_the_local_layout(
     tmp_path: Path, s3_server: S3Server, s3_bucket: str, s3_client: Any
 ) -> None:
@@ -124,28 +147,16 @@ def test_outage_during_the_crawl_spools_then_uploads_everything(
 ) -> None:
     fault_proxy.inject("503", count=10**6)  # the store is down when the crawl starts
     with DemoWeb(slow_seconds=0.1) as web:
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "crawler",
-                "crawl",
-                str(demo_event_path()),
-                "--out",
-                f"s3://{s3_bucket}/archive",
-                "--spool",
-                str(tmp_path / "spool"),
-                "--json",
-                "--warc-size",
-                "50KB",
-                "-s",
-                "NEWSARC_UPLOAD_MAX_BACKOFF=1",
-                *connect_args(web),
-            ],
-            env=s3_env(s3_server, fault_proxy.url),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
+        proc = start_s3_crawl(
+            s3_server,
+            s3_bucket,
+            tmp_path / "spool",
+            fault_proxy.url,
+            web,
+            "--warc-size",
+            "50KB",
+            "-s",
+            "NEWSARC_UPLOAD_MAX_BACKOFF=1",
         )
         web.wait_for(lambda xs: len(xs) >= 40, timeout=60)  # crawling goes on while it is down
         seen = sum(fault_proxy.counts.values())
@@ -201,31 +212,19 @@ def test_a_full_spool_pauses_fetching_until_uploads_catch_up(
 ) -> None:
     fault_proxy.inject("503", count=10**6)
     with DemoWeb(slow_seconds=0.1) as web:
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "crawler",
-                "crawl",
-                str(demo_event_path()),
-                "--out",
-                f"s3://{s3_bucket}/archive",
-                "--spool",
-                str(tmp_path / "spool"),
-                "--json",
-                "--warc-size",
-                "20KB",
-                "-s",
-                "NEWSARC_SPOOL_LIMIT=30000",
-                "-s",
-                "NEWSARC_UPLOAD_MAX_BACKOFF=1",
-                "-v",
-                *connect_args(web),
-            ],
-            env=s3_env(s3_server, fault_proxy.url),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
+        proc = start_s3_crawl(
+            s3_server,
+            s3_bucket,
+            tmp_path / "spool",
+            fault_proxy.url,
+            web,
+            "--warc-size",
+            "20KB",
+            "-s",
+            "NEWSARC_SPOOL_LIMIT=30000",
+            "-s",
+            "NEWSARC_UPLOAD_MAX_BACKOFF=1",
+            "-v",
         )
         assert proc.stderr is not None
         for line in proc.stderr:  # condition, not timing: the crawl says it paused

@@ -14,7 +14,7 @@ import pytest
 from archive.errors import WarcWriteError
 from archive.reader import iter_records
 from crawler.demoweb import DemoWeb, demo_event_path
-from tests.conftest import SLUG, connect_args
+from tests.conftest import NEWSARC, SLUG, connect_args
 from tests.test_warc import exchange, fixed_writer
 
 
@@ -54,9 +54,7 @@ def test_crawl_stops_with_exit_code_3_when_the_disk_refuses(tmp_path: Path) -> N
     with DemoWeb() as web:
         proc = subprocess.run(
             [
-                sys.executable,
-                "-m",
-                "crawler",
+                *NEWSARC,
                 "crawl",
                 str(demo_event_path()),
                 "--out",

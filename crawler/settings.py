@@ -37,7 +37,7 @@ COOKIES_ENABLED = True
 
 DOWNLOADER_MIDDLEWARES: dict[str, int | None] = {
     "crawler.middlewares.HostSlotMiddleware": 45,  # download slot = host:port
-    "crawler.middlewares.TrapMiddleware": 60,  # refuse trap URLs before they cost a robots fetch
+    "crawler.trapguard.TrapMiddleware": 60,  # refuse trap URLs before they cost a robots fetch
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "crawler.middlewares.CrawlDelayRobotsTxtMiddleware": 100,  # robots + Crawl-delay; 4xx = allow
     "crawler.middlewares.RetryAfterMiddleware": 560,  # 429/503 before RetryMiddleware (550)

@@ -124,7 +124,7 @@ def test_decide_retry() -> None:
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "crawler.middlewares.HostSlotMiddleware": 45,
-    "crawler.middlewares.TrapMiddleware": 60,
+    "crawler.trapguard.TrapMiddleware": 60,
     "crawler.middlewares.CrawlDelayRobotsTxtMiddleware": 100,
     "crawler.middlewares.RetryAfterMiddleware": 560,
 }

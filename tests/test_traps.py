@@ -224,7 +224,7 @@ def crawl() -> Iterator[tuple[RecordingServer, RecordingServer, dict[str, Any]]]
         "DOWNLOADER_MIDDLEWARES": {
             "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
             "crawler.middlewares.HostSlotMiddleware": 45,
-            "crawler.middlewares.TrapMiddleware": 60,
+            "crawler.trapguard.TrapMiddleware": 60,
             "crawler.middlewares.CrawlDelayRobotsTxtMiddleware": 100,
         },
         "NEWSARC_MAX_URL_LENGTH": 200,

@@ -658,3 +658,40 @@ def test_link_priority_never_rises_moving_away_from_the_window() -> None:
     assert after == sorted(after, reverse=True)
     assert before == sorted(before)
     assert {after[0], after[-1], before[0], before[-1]} == {33 + 25, 33 - 50}
+
+
+@pytest.mark.parametrize(
+    "base",
+    ["http://a.test/x/y.html", "https://a.test:8443/deep/er/", "http://b.test/?q=1#top"],
+)
+@pytest.mark.parametrize("encoding", ["utf-8", "cp1252"])
+def test_memoised_link_resolution_equals_direct_resolution(base: str, encoding: str) -> None:
+    from urllib.parse import urlsplit
+
+    from crawler.discovery.links import _absolute, _resolve
+
+    parts = urlsplit(base)
+    origin = f"{parts.scheme}://{parts.netloc}/"
+    hrefs = [
+        "/world/",
+        "/world/a b?x=1&y=é#frag",
+        "//c.test/p",
+        "rel/ative",
+        "../up",
+        "?q=2",
+        "http://d.test/Ünïcode",
+        " https://e.test/t ",
+        "/",
+        "#only",
+        "mailto:x@y",
+        "",
+    ]
+    for _ in range(2):  # the second round is served from the cache
+        for href in hrefs:
+            stripped = href.strip()
+            direct = (
+                None
+                if not stripped or stripped.startswith("#")
+                else _resolve(stripped, base, encoding)
+            )
+            assert _absolute(href, base, encoding, origin) == direct, (href, base)

@@ -695,3 +695,17 @@ def test_memoised_link_resolution_equals_direct_resolution(base: str, encoding: 
                 else _resolve(stripped, base, encoding)
             )
             assert _absolute(href, base, encoding, origin) == direct, (href, base)
+
+
+def test_known_links_are_kept_without_anchor_text() -> None:
+    body = b"<html><body><a href='/a'>Alpha story</a><a href='/b'>Beta story</a></body></html>"
+    links = extract_links(body, "http://x.test/", known={"http://x.test/a"})
+    assert [(link.url, link.text) for link in links] == [
+        ("http://x.test/a", ""),
+        ("http://x.test/b", "Beta story"),
+    ]
+
+
+def test_a_base_element_outside_head_is_still_honoured() -> None:
+    body = b"<html><body><p>x</p><BASE href='http://cdn.test/d/'><a href='p'>P</a></body></html>"
+    assert [link.url for link in extract_links(body, "http://x.test/")] == ["http://cdn.test/d/p"]

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import calendar
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
@@ -57,7 +57,12 @@ def _document(body: bytes, encoding: str | None) -> lxml.html.HtmlElement | None
         return None
 
 
-def _base(doc: lxml.html.HtmlElement, page_url: str) -> str:
+_HAS_BASE = re.compile(rb"<base[\s/>]", re.IGNORECASE)
+
+
+def _base(doc: lxml.html.HtmlElement, page_url: str, body: bytes = b"<base ") -> str:
+    if not _HAS_BASE.search(body):  # most pages have none: skip the whole-document search
+        return page_url
     for href in doc.xpath("//base/@href"):
         href = strip_html5_whitespace(str(href))
         if href:
@@ -103,12 +108,21 @@ def _anchor_text(element: lxml.html.HtmlElement) -> str:
     return " ".join(text.split())
 
 
-def extract_links(body: bytes, base_url: str, encoding: str | None = None) -> list[Link]:
-    """All followable http(s) links of a page, deduplicated (see the module docstring)."""
+def extract_links(
+    body: bytes,
+    base_url: str,
+    encoding: str | None = None,
+    known: Container[str] = (),
+) -> list[Link]:
+    """All followable http(s) links of a page, deduplicated (see the module docstring).
+
+    Links whose URL is in ``known`` (already requested by the caller) are returned without
+    anchor text: nobody scores them again, and reading text is the costly part.
+    """
     doc = _document(body, encoding)
     if doc is None:
         return []
-    base = _base(doc, base_url)
+    base = _base(doc, base_url, body)
     parts = urlsplit(base)
     origin = f"{parts.scheme}://{parts.netloc}/" if parts.scheme and parts.netloc else ""
     found: dict[str, Link] = {}
@@ -116,7 +130,7 @@ def extract_links(body: bytes, base_url: str, encoding: str | None = None) -> li
         url = _absolute(element.get("href") or "", base, encoding or "utf-8", origin)
         if url is None:
             continue
-        text = _anchor_text(element)
+        text = "" if url in known else _anchor_text(element)
         nofollow = "nofollow" in (element.get("rel") or "").lower().split()
         seen = found.get(url)
         if seen is not None:
@@ -131,7 +145,7 @@ def canonical_url(body: bytes, base_url: str, encoding: str | None = None) -> st
     doc = _document(body, encoding)
     if doc is None:
         return None
-    base = _base(doc, base_url)
+    base = _base(doc, base_url, body)
     for element in doc.iter("link"):
         if "canonical" in (element.get("rel") or "").lower().split():
             url = _absolute(element.get("href") or "", base, encoding or "utf-8")

@@ -111,7 +111,7 @@ class EventSpider(scrapy.Spider):
     async def parse_page(self, response: Response) -> AsyncIterator[Any]:
         links: list[Link] = []
         if isinstance(response, TextResponse) and _is_html(response):
-            links = extract_links(response.body, response.url, response.encoding)
+            links = extract_links(response.body, response.url, response.encoding, self._requested)
         await self._metadata(response, [link.url for link in links])
         yield Page.from_response(response)
         if not (self.event.sources.follow_links and links):

@@ -109,14 +109,19 @@ class Uploader:
         self._futures.append(self._pool.submit(self._upload, key, path, keep))
         return key
 
-    def submit_tree(self, root: str | os.PathLike[str]) -> int:
-        """Queue every complete file under ``root`` (for resume, and for end-of-crawl batches)."""
-        count = 0
-        for path in sorted(Path(root).rglob("*")):
-            if path.is_file() and not path.name.endswith(SKIP_SUFFIXES):
-                self.submit(path)
-                count += 1
-        return count
+    def submit_tree(
+        self, root: str | os.PathLike[str], *, keep: Callable[[Path], bool] = lambda _: False
+    ) -> list[str]:
+        """Queue every complete file under ``root`` (for resume, and for end-of-crawl batches);
+        ``.open``, temporary and pending-manifest files are skipped. Returns the keys."""
+        root = Path(root)
+        if not root.is_dir():
+            return []
+        return [
+            self.submit(path, keep=keep(path))
+            for path in sorted(root.rglob("*"))
+            if path.is_file() and not path.name.endswith(SKIP_SUFFIXES)
+        ]
 
     def drain(self, timeout: float | None = None) -> bool:
         """Wait until every queued upload is done; False if some are pending at the deadline."""

@@ -66,6 +66,7 @@ class ResponseBlock:
     block: bytes
     payload: bytes
     framing: Framing | None
+    payload_digest: str  # WARC-Payload-Digest of ``payload``
 
 
 def sha1_digest(*parts: bytes) -> str:
@@ -105,14 +106,14 @@ def response_block(response_bytes: bytes) -> ResponseBlock:
     for m in _TE_LINE.finditer(head):
         match = m
     if match is None or not match.group(3).strip().lower().endswith(b"chunked"):
-        return ResponseBlock(response_bytes, body, None)
+        return ResponseBlock(response_bytes, body, None, sha1_digest(body))
     try:
         payload, framing = dechunk(body)
     except ChunkedDecodeError:
         # Keep what the server sent; the payload digest then covers the raw body.
-        return ResponseBlock(response_bytes, body, None)
+        return ResponseBlock(response_bytes, body, None, sha1_digest(body))
     head = head[: match.start()] + TE_PREFIX + head[match.start() :]
-    return ResponseBlock(head + payload, payload, framing)
+    return ResponseBlock(head + payload, payload, framing, sha1_digest(payload))
 
 
 def restore_response_bytes(block: bytes, framing: Framing | None) -> bytes:
@@ -182,7 +183,7 @@ def exchange_records(
     response_fields = [("WARC-Record-ID", response_id), *common]
     head, _ = split_head(resp.block)
     if head and resp.block.startswith(b"HTTP/"):
-        response_fields.append(("WARC-Payload-Digest", sha1_digest(resp.payload)))
+        response_fields.append(("WARC-Payload-Digest", resp.payload_digest))
     response_fields.append(("WARC-Block-Digest", sha1_digest(resp.block)))
     if exchange.truncated:
         response_fields.append(("WARC-Truncated", exchange.truncated))

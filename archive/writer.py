@@ -104,13 +104,12 @@ class WarcWriter:
             )
             records.append((framing, framing_id))
         locations = self._write_group(records)
-        payload_digest = warc.sha1_digest(block.payload)
         resp_loc = warc.RecordLocation(
             locations[0].filename,
             locations[0].offset,
             locations[0].length,
             response_id,
-            payload_digest,
+            block.payload_digest,
         )
         return ExchangeLocations(resp_loc, locations[1], locations[2] if block.framing else None)
 

@@ -43,12 +43,7 @@ def upload(resume: bool, out: str, spool: str, keep_local: bool, as_json: bool) 
         raise click.BadParameter(f"no spool at {spool}", param_hint="--spool")
     repair_directory(root)
     uploader = Uploader(open_storage(out), root, keep_local=keep_local)
-    queued = 0
-    for path in sorted(p for p in root.rglob("*") if p.is_file()):
-        if path.name.endswith((".open", ".tmp", ".pending.json")):
-            continue
-        uploader.submit(path, keep=path.name == "index.sqlite")
-        queued += 1
+    queued = len(uploader.submit_tree(root, keep=lambda path: path.name == "index.sqlite"))
     done = uploader.drain()
     manifests = 0
     for pending in sorted(root.rglob(PENDING)):

@@ -128,9 +128,7 @@ class UploadExtension:
         warc_service(self.crawler).close()  # idempotent: the last WARC is closed and submitted
         event_dir = self.uploader.spool / self.slug
         for sub in ("articles", "text", "crawls"):
-            for path in sorted((event_dir / sub).rglob("*")) if (event_dir / sub).exists() else []:
-                if path.is_file() and not path.name.endswith((".tmp", ".pending.json")):
-                    self.submit(path)
+            self._keys.update(self.uploader.submit_tree(event_dir / sub))
         index = event_dir / "dedup" / "index.sqlite"
         if index.exists():
             self.submit(index, keep=True)  # the next crawl of this event continues it

@@ -7,6 +7,10 @@ Hierarchy::
     ├── WarcError                     reading or writing WARC files
     │   ├── WarcWriteError            a write failed: the crawl must stop, never only log
     │   └── WarcRepairError           an ``.open`` file could not be repaired
+    ├── ArchiveError                  reading an archive back (retrieval, search, export)
+    │   ├── NotInArchive              no such capture, event or article (exit 4)
+    │   ├── ArchiveFormatError        a stored index, article set or manifest is malformed
+    │   └── SearchQueryError          a search query that cannot be run (exit 2)
     ├── FetchRefused                  the crawler refuses a request on purpose (policy, not failure)
     │   ├── PrivateAddressRefused     target resolves to a loopback/private/metadata address
     │   ├── TrapRefused               spider-trap heuristics (URL length, repeated segments, …)
@@ -60,6 +64,26 @@ class WarcWriteError(WarcError):
 
 class WarcRepairError(WarcError):
     """An interrupted ``.warc.gz.open`` file could not be repaired."""
+
+
+class ArchiveError(NewsarcError):
+    """Reading an archive back failed."""
+
+
+class NotInArchive(ArchiveError):
+    """The archive has no such capture, event or article."""
+
+    exit_code = 4
+
+
+class ArchiveFormatError(ArchiveError):
+    """A stored index, article set or manifest is malformed (names the object and line)."""
+
+
+class SearchQueryError(ArchiveError):
+    """The search query is empty or cannot be parsed."""
+
+    exit_code = 2
 
 
 class FetchRefused(NewsarcError):

@@ -17,12 +17,13 @@ later" (server down, timeouts, 5xx after bounded retries). Messages never contai
 
 from __future__ import annotations
 
+import io
 import os
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import unquote, urlsplit
 
 from archive.errors import StorageError
@@ -30,7 +31,15 @@ from archive.errors import StorageError
 if TYPE_CHECKING:
     from archive.storage_s3 import S3Options
 
-__all__ = ["ObjectInfo", "Storage", "StorageError", "object_key", "open_storage"]
+__all__ = [
+    "ObjectInfo",
+    "ObjectReader",
+    "Storage",
+    "StorageError",
+    "object_key",
+    "open_object",
+    "open_storage",
+]
 
 MAX_KEY_BYTES = 1024  # S3's limit on a whole key (UTF-8)
 MAX_SEGMENT_BYTES = 255  # a file name on common filesystems (NAME_MAX)
@@ -72,6 +81,10 @@ class Storage(Protocol):
     def exists(self, key: str) -> bool: ...
 
     def iter(self, prefix: str = "") -> Iterator[ObjectInfo]: ...
+
+    def children(self, prefix: str = "") -> list[str]:
+        """Names of the "directories" directly under ``prefix`` (``""`` or ending in ``/``)."""
+        ...
 
 
 def segment_problem(segment: str) -> str | None:
@@ -168,3 +181,47 @@ def open_storage(
             parts.netloc, unquote(parts.path).strip("/"), endpoint_url=endpoint, options=options
         )
     raise StorageError(f"unsupported storage URI scheme {scheme!r} (use a path, file:// or s3://)")
+
+
+class ObjectReader(io.RawIOBase):
+    """A read-only, seekable file over one stored object, read in ranged requests.
+
+    Wrap in :class:`io.BufferedReader` (see :func:`open_object`) for efficient small reads; used
+    to stream WARCs out of either backend without loading them whole.
+    """
+
+    def __init__(self, storage: Storage, key: str, size: int) -> None:
+        self.storage, self.key, self.size, self.pos = storage, key, size, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self.pos
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self.pos, io.SEEK_END: self.size}[whence]
+        self.pos = max(0, base + offset)
+        return self.pos
+
+    def readinto(self, buffer: Any) -> int:
+        n = min(len(buffer), self.size - self.pos)
+        if n <= 0:
+            return 0
+        data = self.storage.get_range(self.key, self.pos, n)
+        buffer[: len(data)] = data
+        self.pos += len(data)
+        return len(data)
+
+
+def open_object(storage: Storage, key: str, *, buffer_size: int = 8 << 20) -> io.BufferedReader:
+    """Open ``key`` for streaming reads (``ObjectNotFound`` if it does not exist)."""
+    from archive.errors import ObjectNotFound
+
+    info = storage.stat(key)
+    if info is None:
+        raise ObjectNotFound(f"no object {key!r} in {storage.uri}")
+    return io.BufferedReader(ObjectReader(storage, key, info.size), buffer_size=buffer_size)

@@ -135,6 +135,23 @@ class LocalStorage:
         base = self._inside(self.root / directory, f"prefix {prefix!r}") if directory else self.root
         yield from _walk(base, directory, start)
 
+    def children(self, prefix: str = "") -> list[str]:
+        directory, start = split_prefix(prefix)
+        if start:
+            raise StorageError(f"children: prefix {prefix!r} must be empty or end with '/'")
+        base = self._inside(self.root / directory, f"prefix {prefix!r}") if directory else self.root
+        try:
+            entries = list(os.scandir(base))
+        except (FileNotFoundError, NotADirectoryError):
+            return []
+        except OSError as exc:
+            raise StorageError(f"cannot list {directory or '/'}: {exc.strerror}") from None
+        return sorted(
+            e.name
+            for e in entries
+            if e.is_dir(follow_symlinks=False) and not segment_problem(e.name)
+        )
+
 
 def _walk(path: Path, rel: str, start: str) -> Iterator[ObjectInfo]:
     """Files under ``path`` in key order; a directory sorts as ``name/``, which gives exactly

@@ -251,6 +251,23 @@ class S3Storage:
         except ObjectNotFound:
             return  # no bucket yet: an empty storage, like a local root not yet created
 
+    def children(self, prefix: str = "") -> list[str]:
+        split_prefix(prefix)
+        pages = self.client.get_paginator("list_objects_v2").paginate(
+            Bucket=self.bucket, Prefix=self.prefix + prefix, Delimiter="/"
+        )
+        names: list[str] = []
+        try:
+            with self.errors("LIST", prefix):
+                for page in pages:
+                    names += [
+                        p["Prefix"][len(self.prefix + prefix) : -1]
+                        for p in page.get("CommonPrefixes", [])
+                    ]
+        except ObjectNotFound:
+            return []
+        return sorted(n for n in names if not segment_problem(n))
+
     def _objects(self, pages: Any, prefix: str) -> Iterator[ObjectInfo]:
         with self.errors("LIST", prefix):
             for page in pages:

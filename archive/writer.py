@@ -19,7 +19,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from archive import warc
+from archive.cdxj import response_line, sort_lines
 from archive.errors import WarcWriteError
+from archive.indexing import index_path_for, write_lines
 
 OPEN_SUFFIX = ".open"
 DEFAULT_MAX_SIZE = 1_000_000_000
@@ -40,6 +42,23 @@ class ExchangeLocations:
     framing: warc.RecordLocation | None  # metadata record holding removed chunked framing
 
 
+def cdxj_line(
+    exchange: warc.HttpExchange, block: warc.ResponseBlock, where: warc.RecordLocation
+) -> str:
+    """The CDXJ line of a response record as written (what cdxj-indexer reads back from it)."""
+    is_http = block.block.startswith(b"HTTP/")
+    head = warc.split_head(block.block)[0] if is_http else None
+    return response_line(
+        url=exchange.url,
+        warc_date=warc.warc_date(exchange.date),
+        http_head=head,
+        payload_digest=block.payload_digest if is_http and head else None,
+        offset=where.offset,
+        length=where.length,
+        filename=where.filename,
+    )
+
+
 class WarcWriter:
     """Writes records to rotating WARC files in one directory. Not thread-safe: use one thread."""
 
@@ -55,6 +74,7 @@ class WarcWriter:
         record_id: Callable[[], str] = new_record_id,
         gzip_level: int = 6,
         on_close: Callable[[Path], None] | None = None,
+        cdxj: bool = False,
     ) -> None:
         self.directory = Path(directory)
         self.prefix = prefix
@@ -65,6 +85,8 @@ class WarcWriter:
         self.record_id = record_id
         self.gzip_level = gzip_level
         self.on_close = on_close
+        self.cdxj = cdxj  # write <dir>/../cdxj/<name>.cdxj (sorted) when a file is closed
+        self._index: list[str] = []
         self.serial = 0
         self.closed_files: list[Path] = []
         self.records_written = 0
@@ -111,6 +133,8 @@ class WarcWriter:
             response_id,
             block.payload_digest,
         )
+        if self.cdxj:
+            self._index.append(cdxj_line(exchange, block, resp_loc))
         return ExchangeLocations(resp_loc, locations[1], locations[2] if block.framing else None)
 
     def write_metadata(
@@ -142,8 +166,12 @@ class WarcWriter:
                 path.unlink()
                 return None
             os.replace(path, final)
+            if self.cdxj:
+                write_lines(index_path_for(final), sort_lines(self._index))
         except OSError as exc:
             raise WarcWriteError(f"cannot close {path}: {exc}") from exc
+        finally:
+            self._index = []
         self.closed_files.append(final)
         if self.on_close is not None:
             self.on_close(final)

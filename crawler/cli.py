@@ -14,10 +14,15 @@ from typing import Any
 import click
 
 from archive.errors import NewsarcError
+from archive.indexing import index_warc_file
 from archive.repair import repair_directory
+from crawler.cli_analysis import export, search, wacz
+from crawler.cli_archive import get, index, list_crawls
 from crawler.cli_articles import extract, reextract
+from crawler.cli_replay import replay
 from crawler.cli_run import connect_to_option, parse_size, run_event, settings_option
 from crawler.cli_storage import archive_location, upload
+from crawler.clihelp import ExampleCommand, ExampleGroup
 from crawler.exitcodes import (
     EXIT_INPUT,
     EXIT_INTERRUPTED,
@@ -40,13 +45,21 @@ def archive_options(command: Any) -> Any:
     )(command)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=ExampleGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="newsarc")
 def main() -> None:
-    """Archive news coverage of events: crawl politely, keep byte-exact WARCs."""
+    """Archive news coverage of events: crawl politely, keep byte-exact WARCs, extract and
+    deduplicate the articles, then get them back out (get, search, export, wacz, replay).
+
+    \b
+    Examples:
+        newsarc demo
+        newsarc crawl events/wang-yi-moscow-2025.toml --out ./newsarc-data
+        newsarc search "Lavrov" --archive ./newsarc-data
+    """
 
 
-@main.command()
+@main.command(cls=ExampleCommand)
 @click.argument("event_file", type=click.Path(dir_okay=False))
 @archive_options
 @click.option("--keep-local", is_flag=True, help="Keep spooled files after a verified upload.")
@@ -104,7 +117,7 @@ def crawl(
     sys.exit(run_event(event_file, options, as_json=as_json, title="newsarc crawl", extra={}))
 
 
-@main.command()
+@main.command(cls=ExampleCommand)
 @archive_options
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.option("-v", "--verbose", count=True, help="Show Scrapy's logs (-vv for debug).")
@@ -146,11 +159,12 @@ def demo(out: str, spool: str, as_json: bool, verbose: int) -> None:
     sys.exit(code)
 
 
-@main.command()
+@main.command(cls=ExampleCommand)
 @click.argument("directory", default="./newsarc-data", type=click.Path(file_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="Print results as JSON lines.")
 def repair(directory: str, as_json: bool) -> None:
-    """Repair WARC files left open by a killed crawl (keeps every complete record).
+    """Repair WARC files left open by a killed crawl (keeps every complete record) and write
+    their CDXJ indexes.
 
     Example:
 
@@ -158,6 +172,8 @@ def repair(directory: str, as_json: bool) -> None:
     """
     results = repair_directory(directory)
     for r in results:
+        if r.repaired is not None:
+            index_warc_file(r.repaired)
         if as_json:
             click.echo(
                 json.dumps(
@@ -180,6 +196,13 @@ def repair(directory: str, as_json: bool) -> None:
 main.add_command(extract)
 main.add_command(reextract)
 main.add_command(upload)
+main.add_command(get)
+main.add_command(list_crawls)
+main.add_command(index)
+main.add_command(search)
+main.add_command(export)
+main.add_command(wacz)
+main.add_command(replay)
 
 
 def run() -> None:

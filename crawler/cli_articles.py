@@ -8,10 +8,11 @@ from pathlib import Path
 
 import click
 
+from crawler.clihelp import command
 from crawler.exitcodes import EXIT_NOTHING
 
 
-@click.command()
+@command()
 @click.argument("page", type=click.Path(exists=True, dir_okay=False))
 @click.option("--url", default=None, help="The page's URL (default: file:// of PAGE).")
 @click.option("--content-type", default="text/html", show_default=True, help="As if served with.")
@@ -34,7 +35,7 @@ def extract(page: str, url: str | None, content_type: str) -> None:
     click.echo(json.dumps(article.to_dict(), ensure_ascii=False, indent=2))
 
 
-@click.command()
+@command()
 @click.argument("event")
 @click.option("--archive", default="./newsarc-data", show_default=True, help="Archive directory.")
 @click.option("--workers", default=0, help="Extraction processes (default: one per CPU).")

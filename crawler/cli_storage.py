@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from crawler.clihelp import command
 from crawler.exitcodes import EXIT_OK, EXIT_STORAGE
 
 
@@ -18,7 +19,7 @@ def archive_location(out: str, spool: str) -> tuple[str, str | None]:
     return out, None
 
 
-@click.command()
+@command()
 @click.option(
     "--resume", is_flag=True, required=True, help="Upload what a crawl left in the spool."
 )
@@ -34,6 +35,7 @@ def upload(resume: bool, out: str, spool: str, keep_local: bool, as_json: bool) 
 
         newsarc upload --resume --out s3://news-archive/events --spool ./newsarc-spool
     """
+    from archive.indexing import merge_stored_crawl
     from archive.repair import repair_directory
     from archive.storage import open_storage
     from archive.uploader import PENDING, Uploader
@@ -49,6 +51,8 @@ def upload(resume: bool, out: str, spool: str, keep_local: bool, as_json: bool) 
     for pending in sorted(root.rglob(PENDING)):
         data = json.loads(pending.read_text())
         keys = data.pop("keys")
+        if done:  # the event's index is shared by its crawls, so no manifest lists it
+            merge_stored_crawl(uploader.storage, data["event"], data["crawl_id"], root)
         if done and uploader.write_manifest(data["event"], data["crawl_id"], data, keys):
             manifests += 1
     uploader.close()

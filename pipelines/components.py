@@ -7,7 +7,6 @@ dedup → store. Every drop is counted under ``newsarc/…``.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import multiprocessing
 import os
 import shutil
@@ -18,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy.exceptions import DropItem, NotConfigured
 
+from archive.articles import article_id
 from pipelines.article import Article, Hints, parse_when
 from pipelines.page import Page
 from pipelines.relevance import Relevance, RelevanceScorer
@@ -42,11 +42,6 @@ class ArticleItem:
     signatures: Any
     relevance: Relevance | None = None
     verdict: Any = None
-
-
-def article_id(record_id: str) -> str:
-    """A stable id per capture, derived from its WARC response record id."""
-    return hashlib.sha256(record_id.encode()).hexdigest()[:16]
 
 
 def hints_for(source: str, discovered_date: str | None) -> Hints | None:

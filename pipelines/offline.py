@@ -18,11 +18,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from archive.articles import article_id
 from archive.http import HttpParseError, parse_response
 from archive.reader import Record, iter_records
 from archive.warc import RecordLocation
 from pipelines.article import parse_when
-from pipelines.components import ArticleItem, article_id, article_record, hints_for
+from pipelines.components import ArticleItem, article_record, hints_for
 from pipelines.relevance import RelevanceScorer
 from pipelines.store import ArticleStore
 from pipelines.worker import analyse

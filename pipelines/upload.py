@@ -17,6 +17,7 @@ from scrapy import signals
 from twisted.internet import task
 
 from archive.errors import StorageError
+from archive.indexing import EVENT_INDEX, index_path_for, merge_event_index, merge_local
 from archive.storage import open_storage
 from archive.uploader import Uploader
 from crawler import __version__
@@ -122,11 +123,35 @@ class UploadExtension:
             engine.unpause()
             self.paused = False
 
+    def build_indexes(self, event_dir: Path) -> None:
+        """Merge this crawl's WARC indexes into the crawl index, then into the event's index."""
+        writer = warc_service(self.crawler).writer
+        indexes = [index_path_for(p) for p in writer.closed_files]
+        indexes = [p for p in indexes if p.exists()]
+        if not indexes:
+            return
+        stats = self.crawler.stats
+        crawl_index = event_dir / "crawls" / self.crawl_id / EVENT_INDEX
+        stats.set_value("newsarc/index/lines", merge_local(indexes, crawl_index))
+        for path in indexes:
+            self.submit(path)
+        try:
+            storage = self.uploader.storage
+            merge_event_index(storage, self.slug, crawl_index, event_dir / EVENT_INDEX)
+        except (StorageError, OSError) as exc:
+            # the crawl's own index is kept; `newsarc upload --resume` merges it in later
+            logger.error("cannot update the event's index: %s", exc)
+            stats.inc_value("newsarc/index/event_index_failed")
+            return
+        # shared by every crawl of the event and replaced by the next one: in no manifest
+        self.uploader.submit(event_dir / EVENT_INDEX)
+
     def engine_stopped(self) -> None:
         if self._loop is not None and self._loop.running:
             self._loop.stop()
         warc_service(self.crawler).close()  # idempotent: the last WARC is closed and submitted
         event_dir = self.uploader.spool / self.slug
+        self.build_indexes(event_dir)
         for sub in ("articles", "text", "crawls"):
             self._keys.update(self.uploader.submit_tree(event_dir / sub))
         index = event_dir / "dedup" / "index.sqlite"

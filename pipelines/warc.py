@@ -24,6 +24,7 @@ from scrapy import signals
 
 from archive import warc
 from archive.errors import WarcWriteError
+from archive.indexing import index_warc_file
 from archive.repair import repair_directory
 from archive.writer import DEFAULT_MAX_SIZE, ExchangeLocations, WarcWriter
 
@@ -63,6 +64,8 @@ class WarcService:
                 result.bytes_dropped,
             )
             crawler.stats.inc_value("newsarc/warc/repaired_files")
+            if result.repaired is not None and s.getbool("NEWSARC_CDXJ", True):
+                index_warc_file(result.repaired)
         info = [(k, str(v)) for k, v in (s.getdict("NEWSARC_WARCINFO") or {}).items()]
         writer = WarcWriter(
             directory,
@@ -70,6 +73,7 @@ class WarcService:
             host=s.get("NEWSARC_WARC_HOST") or socket.gethostname().split(".")[0] or "newsarc",
             max_size=s.getint("NEWSARC_WARC_MAX_SIZE", DEFAULT_MAX_SIZE),
             info=info,
+            cdxj=s.getbool("NEWSARC_CDXJ", True),
         )
 
         service = cls(writer, stats=crawler.stats)

@@ -7,25 +7,11 @@ from pathlib import Path
 
 import click
 import pytest
-from click.testing import CliRunner
 
-from crawler.cli import main
 from crawler.cli_run import parse_size
 from crawler.progress import ProgressLine
 from crawler.summary import CrawlSummary
 from tests.conftest import newsarc
-
-COMMANDS = sorted(main.commands)
-
-
-@pytest.mark.parametrize("command", COMMANDS)
-def test_every_command_help_ends_with_an_example(command: str) -> None:
-    result = CliRunner().invoke(main, [command, "--help"])
-    assert result.exit_code == 0
-    text = result.output.rstrip()
-    example = text.rsplit("Example:", 1)
-    assert len(example) == 2, f"{command} --help has no Example:"
-    assert example[1].strip().startswith(f"newsarc {command}")
 
 
 def test_malformed_event_file_exits_2_naming_file_line_and_field(tmp_path: Path) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import subprocess
 import time
@@ -14,20 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from crawler.demoweb import DemoWeb, demo_event_path
+from tests.archives import s3_env
 from tests.conftest import NEWSARC, SLUG, connect_args, newsarc
 from tests.s3fixtures import S3Server
 from tests.services.fault_proxy import FaultProxy
-
-
-def s3_env(server: S3Server, endpoint: str | None = None) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
-        AWS_ACCESS_KEY_ID=server.access_key,
-        AWS_SECRET_ACCESS_KEY=server.secret_key,
-        AWS_DEFAULT_REGION="us-east-1",
-        NEWSARC_S3_ENDPOINT_URL=endpoint or server.endpoint,
-    )
-    return env
 
 
 def wait_until(predicate: Callable[[], bool], timeout: float = 90) -> None:
@@ -55,6 +44,7 @@ def shape(keys: set[str]) -> set[str]:
     for key in keys:
         key = re.sub(r"\d{8}T\d{6}Z", "<crawl>", key)
         key = re.sub(r"-\d{17}-\d{5}-[^/]+\.warc\.gz$", "-<ts>.warc.gz", key)
+        key = re.sub(r"-\d{17}-\d{5}-[^/]+\.cdxj$", "-<ts>.cdxj", key)
         key = re.sub(r"/text/[0-9a-f]{16}\.txt$", "/text/<id>.txt", key)
         out.add(key)
     return out
@@ -67,7 +57,9 @@ def check_manifest(
     (manifest_key,) = [k for k in keys if k.endswith("/manifest.json")]
     manifest = json.loads(client.get_object(Bucket=bucket, Key=manifest_key)["Body"].read())
     listed = {f"{prefix}{o['key']}": o for o in manifest["objects"]}
-    assert set(listed) | {manifest_key} == set(keys)  # nothing missing, nothing stored twice
+    # the event's merged CDXJ is shared by its crawls, so no manifest lists it
+    event_index = f"{prefix}{manifest['event']}/index.cdxj"
+    assert set(listed) | {manifest_key, event_index} == set(keys)  # nothing missing or twice
     for key, obj in listed.items():
         body = client.get_object(Bucket=bucket, Key=key)["Body"].read()
         assert len(body) == obj["size"] == keys[key], key
@@ -203,8 +195,16 @@ def test_store_still_down_at_the_end_then_upload_resume(
     )
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     assert json.loads(resumed.stdout)["manifests"] == 1
-    check_manifest(s3_client, s3_bucket, "archive/")
+    manifest = check_manifest(s3_client, s3_bucket, "archive/")
     assert not list((tmp_path / "spool").rglob("*.warc.gz"))
+    # the crawl's captures were merged into the event's index on resume
+    crawl_index = f"archive/{SLUG}/crawls/{manifest['crawl_id']}/index.cdxj"
+    event_index = f"archive/{SLUG}/index.cdxj"
+    body = {
+        k: s3_client.get_object(Bucket=s3_bucket, Key=k)["Body"].read()
+        for k in (crawl_index, event_index)
+    }
+    assert body[event_index] == body[crawl_index] and body[crawl_index].count(b"\n") > 20
 
 
 def test_a_full_spool_pauses_fetching_until_uploads_catch_up(

@@ -1,0 +1,302 @@
+"""Binary search in a sorted CDXJ index — a local file or a storage object — by ranged reads.
+
+The index is never scanned: :func:`lookup` bisects over fixed-size blocks. For block ``i`` it
+reads from ``i * block_size``, skips to the first line that starts after that offset and compares
+that line's first bytes with the search key, so a lookup reads about ``log2(size / block_size)``
+blocks plus the one or two holding the matches (~16 reads of 16 KiB for a 300 MB index). Lines
+longer than a block, and runs of matches spanning many blocks, are read on as needed.
+
+Sources cache their blocks (LRU, :data:`CACHE_BLOCKS` per source): the top of the search tree is
+shared by every lookup, so repeated lookups on one source read fewer blocks. ``reads`` counts
+the reads a source actually made (a run of adjacent missing blocks is one read). Sources are not
+thread-safe; use one per thread.
+
+Matching (the line order is plain byte order, and every line that starts with a given string
+is in one contiguous run):
+
+- exact: lines whose urlkey equals :func:`archive.cdxj.surt_key` of the URL. SURT canonicalises,
+  so ``http://x.com/a/`` and ``http://X.com:80/a`` share a key and both captures are returned;
+- ``prefix=True`` (pywb's ``matchType=prefix``): lines whose urlkey *starts with* the URL's SURT,
+  with the URL's trailing ``/`` or ``?`` kept (SURT drops them). ``http://example.com/`` gives
+  the whole host (``com,example)/…``, not subdomains), ``http://example.com/news/`` everything
+  under ``/news/``; ``http://example.com/news`` also matches ``/newsletter``.
+
+:func:`closest` picks the capture nearest to a 1 to 14 digit timestamp, padded as pywb and warcio
+pad (``warcio.timeutils.timestamp_to_sec``): missing digits go to the *end* of the period
+(``2024`` → 2024-12-31 23:59:59, ``202405`` → 2024-05-31 23:59:59), out-of-range parts are
+clamped. So ``--at`` selects the same capture as pywb replay's ``/<at>/<url>``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections import OrderedDict
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Protocol
+
+from warcio.timeutils import timestamp_to_sec
+
+from archive.cdxj import CdxjEntry, parse_line, surt_key
+from archive.errors import ObjectNotFound, StorageError
+from archive.storage import Storage
+
+__all__ = [
+    "BLOCK_SIZE",
+    "CACHE_BLOCKS",
+    "CachedSource",
+    "FileSource",
+    "RangeSource",
+    "StorageSource",
+    "closest",
+    "lookup",
+    "match_key",
+]
+
+BLOCK_SIZE = 16 * 1024
+CACHE_BLOCKS = 256  # 4 MiB per source at the default block size
+_MAX_STEP = 1 << 20  # read-ahead cap when looking for the end of a very long line
+_TIMESTAMP = re.compile(r"\d{1,14}")
+
+
+class RangeSource(Protocol):
+    """A byte range reader over one immutable sorted CDXJ file."""
+
+    size: int
+
+    def read(self, offset: int, length: int) -> bytes:
+        """Bytes ``offset .. offset+length`` (fewer at the end of the file)."""
+        ...
+
+
+class CachedSource:
+    """Base of the sources: block-aligned reads through a small LRU cache. Subclasses fetch."""
+
+    def __init__(
+        self, size: int, *, block_size: int = BLOCK_SIZE, cache_blocks: int = CACHE_BLOCKS
+    ) -> None:
+        if block_size < 1 or cache_blocks < 0:
+            raise ValueError("block_size must be positive and cache_blocks not negative")
+        self.size = size
+        self.block_size = block_size
+        self.cache_blocks = cache_blocks
+        self.reads = 0
+        self._cache: OrderedDict[int, bytes] = OrderedDict()
+
+    def _fetch(self, offset: int, length: int) -> bytes:
+        raise NotImplementedError
+
+    def read(self, offset: int, length: int) -> bytes:
+        if offset < 0 or length < 0:
+            raise ValueError(f"bad range offset={offset} length={length}")
+        end = min(self.size, offset + length)
+        if offset >= end:
+            return b""
+        bs = self.block_size
+        first, last = offset // bs, (end - 1) // bs
+        blocks = [self._cached(j) for j in range(first, last + 1)]
+        j = first
+        while j <= last:
+            if blocks[j - first] is not None:
+                j += 1
+                continue
+            k = j
+            while k <= last and blocks[k - first] is None:
+                k += 1
+            data = self._fetch_checked(j * bs, min(k * bs, self.size) - j * bs)
+            for m in range(j, k):
+                piece = data[(m - j) * bs : (m - j + 1) * bs]
+                blocks[m - first] = piece
+                self._store(m, piece)
+            j = k
+        data = b"".join(b for b in blocks if b is not None)
+        return data[offset - first * bs : end - first * bs]
+
+    def _cached(self, j: int) -> bytes | None:
+        block = self._cache.get(j)
+        if block is not None:
+            self._cache.move_to_end(j)
+        return block
+
+    def _store(self, j: int, block: bytes) -> None:
+        if self.cache_blocks == 0:
+            return
+        self._cache[j] = block
+        while len(self._cache) > self.cache_blocks:
+            self._cache.popitem(last=False)
+
+    def _fetch_checked(self, offset: int, length: int) -> bytes:
+        data = self._fetch(offset, length)
+        self.reads += 1
+        if len(data) != length:
+            raise StorageError(
+                f"index changed while reading: {len(data)} bytes at {offset}, expected {length}"
+            )
+        return data
+
+
+class FileSource(CachedSource):
+    """A local CDXJ file (kept open; ``close()`` or use as a context manager)."""
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        block_size: int = BLOCK_SIZE,
+        cache_blocks: int = CACHE_BLOCKS,
+    ) -> None:
+        self.path = Path(path)
+        self._fh = self.path.open("rb")
+        size = os.fstat(self._fh.fileno()).st_size
+        super().__init__(size, block_size=block_size, cache_blocks=cache_blocks)
+
+    def _fetch(self, offset: int, length: int) -> bytes:
+        parts = []
+        while length > 0:
+            chunk = os.pread(self._fh.fileno(), length, offset)
+            if not chunk:
+                break
+            parts.append(chunk)
+            offset += len(chunk)
+            length -= len(chunk)
+        return b"".join(parts)
+
+    def close(self) -> None:
+        self._fh.close()
+
+    def __enter__(self) -> FileSource:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class StorageSource(CachedSource):
+    """A CDXJ object in a :class:`archive.storage.Storage` (local or S3), read by ``get_range``.
+
+    The size comes from ``storage.stat(key)`` unless given (e.g. from a crawl manifest).
+    """
+
+    def __init__(
+        self,
+        storage: Storage,
+        key: str,
+        *,
+        size: int | None = None,
+        block_size: int = BLOCK_SIZE,
+        cache_blocks: int = CACHE_BLOCKS,
+    ) -> None:
+        self.storage = storage
+        self.key = key
+        if size is None:
+            info = storage.stat(key)
+            if info is None:
+                raise ObjectNotFound(f"no index {key!r} in {storage.uri}")
+            size = info.size
+        super().__init__(size, block_size=block_size, cache_blocks=cache_blocks)
+
+    def _fetch(self, offset: int, length: int) -> bytes:
+        return self.storage.get_range(self.key, offset, length)
+
+
+def match_key(url: str, *, prefix: bool = False) -> str:
+    """The string every matching line starts with (see the module docstring)."""
+    key = surt_key(url)
+    if not prefix:
+        return key + " "
+    for tail in ("/", "?"):
+        if url.endswith(tail) and not key.endswith(tail):
+            key += tail
+    return key
+
+
+def lookup(
+    source: RangeSource, url: str, *, prefix: bool = False, limit: int | None = None
+) -> list[CdxjEntry]:
+    """The captures of ``url`` (every URL under it with ``prefix``), in index order."""
+    if limit is not None and limit <= 0:
+        return []
+    needle = match_key(url, prefix=prefix).encode("utf-8")
+    found: list[CdxjEntry] = []
+    if source.size == 0:
+        return found
+    for line in _lines_from(source, _lower_bound(source, needle)):
+        if line < needle:
+            continue
+        if not line.startswith(needle):
+            break
+        found.append(parse_line(line.decode("utf-8")))
+        if limit is not None and len(found) >= limit:
+            break
+    return found
+
+
+def closest(entries: Sequence[CdxjEntry], at: str | None) -> CdxjEntry | None:
+    """The entry nearest to ``at`` (1 to 14 digits, padded as pywb pads), ``None`` → the latest.
+
+    Ties go to the earlier capture, then to the first in ``entries``.
+    """
+    if not entries:
+        return None
+    if at is None:
+        return max(entries, key=lambda e: e.timestamp)
+    if not _TIMESTAMP.fullmatch(at):
+        raise ValueError(f"timestamp must be 1 to 14 digits, got {at!r}")
+    target = timestamp_to_sec(at)
+    return min(entries, key=lambda e: (abs(timestamp_to_sec(e.timestamp) - target), e.timestamp))
+
+
+# -- the search -------------------------------------------------------------------------------
+
+
+def _block_size(source: RangeSource) -> int:
+    return int(getattr(source, "block_size", BLOCK_SIZE))
+
+
+def _lower_bound(source: RangeSource, needle: bytes) -> int:
+    """A line start at or before the first line ``>= needle`` with no match before it."""
+    bs = _block_size(source)
+    lo, hi = 0, -(-source.size // bs)  # block lo: its line sorts < needle (or lo == 0)
+    lo_start = 0
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        start = _next_line_start(source, mid * bs)
+        if start >= source.size or source.read(start, len(needle)).split(b"\n", 1)[0] >= needle:
+            hi = mid
+        else:
+            lo, lo_start = mid, start
+    return lo_start
+
+
+def _next_line_start(source: RangeSource, pos: int) -> int:
+    """Offset just after the first ``\\n`` at or after ``pos`` (``size`` if there is none)."""
+    bs = _block_size(source)
+    step = bs - pos % bs  # to the end of pos's block, then whole blocks, growing
+    while pos < source.size:
+        chunk = source.read(pos, step)
+        nl = chunk.find(b"\n")
+        if nl >= 0:
+            return pos + nl + 1
+        pos += len(chunk)
+        step = min(step * 2, _MAX_STEP) if step >= bs else bs
+    return source.size
+
+
+def _lines_from(source: RangeSource, pos: int) -> Iterator[bytes]:
+    """The lines from line start ``pos`` on, read block by block (without ``\\n``)."""
+    bs = _block_size(source)
+    buf = b""
+    while pos < source.size:
+        chunk = source.read(pos, bs - pos % bs)
+        if not chunk:
+            break
+        pos += len(chunk)
+        buf += chunk
+        start = 0
+        while (nl := buf.find(b"\n", start)) >= 0:
+            yield buf[start:nl]
+            start = nl + 1
+        buf = buf[start:]
+    if buf:
+        yield buf

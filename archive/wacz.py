@@ -1,0 +1,406 @@
+"""WACZ 1.1.1 packages: WARCs, a compressed CDXJ index, a page list and ``datapackage.json``.
+
+Layout (entries in sorted path order, so equal inputs and ``created`` give equal bytes)::
+
+    archive/<name>.warc.gz       the WARCs, ZIP_STORED (already gzip; replay tools range-read them)
+    datapackage-digest.json      {"path": "datapackage.json", "hash": "sha256:…"}
+    datapackage.json             profile, wacz_version, title, …, resources (path, hash, bytes)
+    indexes/index.cdx.gz         ZipNum: sorted CDXJ lines in gzip members of ≤1024 lines (STORED)
+    indexes/index.idx            one line per member: "<urlkey> <ts> {offset, length, digest}"
+    pages/pages.jsonl            json-pages-1.0 header, then one page per line
+
+Index choice: the compressed ZipNum pair, as ``wacz create`` writes it. ReplayWeb.page loads
+only ``index.idx`` up front and fetches the few blocks a lookup needs, so large archives open
+fast (a plain ``index.cdxj`` is loaded whole into the browser); pywb's ``wb-manager add
+--unpack-wacz`` picks up ``*.cdx.gz`` indexes. The CDXJ ``filename`` fields stay WARC basenames:
+replay tools resolve them against ``archive/``. Unlike py-wacz, a block never starts with the
+same "<urlkey> <ts>" prefix as the previous one (ReplayWeb.page keys blocks by that prefix).
+
+WARCs are streamed in chunks and hashed while copied, never read whole into memory; the index
+and page list are spooled (memory, then a temporary file) so every member's size is known
+before it is written and no entry needs ZIP64 unless it is really that large.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import re
+import tempfile
+import uuid
+import zipfile
+import zlib
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import IO, BinaryIO
+
+from archive.errors import ArchiveFormatError, WarcError
+
+WACZ_VERSION = "1.1.1"
+INDEX_BLOCK_LINES = 1024  # lines per compressed index block, as py-wacz and archiveweb.page
+CHUNK = 1 << 20
+SPOOL_IN_MEMORY = 16 << 20
+INDEX_DATA = "indexes/index.cdx.gz"
+INDEX_IDX = "indexes/index.idx"
+PAGES = "pages/pages.jsonl"
+DATAPACKAGE = "datapackage.json"
+DATAPACKAGE_DIGEST = "datapackage-digest.json"
+PAGES_HEADER = {"format": "json-pages-1.0", "id": "pages", "title": "All Pages", "hasText": True}
+_TS14 = re.compile(r"\d{14}")
+_WARC_NAME = re.compile(r"[^/\\\x00-\x1f\x7f]+\.warc(\.gz)?")
+
+
+def _newsarc_version() -> str:
+    try:
+        return metadata.version("newsarc")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+DEFAULT_SOFTWARE = f"newsarc {_newsarc_version()}"
+
+
+@dataclass(frozen=True)
+class WarcInput:
+    """One WARC to package: its basename (the CDXJ ``filename``), size if known, an opener."""
+
+    name: str
+    size: int | None
+    open: Callable[[], BinaryIO]
+
+
+@dataclass(frozen=True)
+class Page:
+    """One entry of ``pages.jsonl``; ``ts`` is ISO 8601 or a 14-digit timestamp."""
+
+    url: str
+    ts: str
+    title: str | None = None
+    text: str | None = None
+    id: str | None = None
+
+
+@dataclass(frozen=True)
+class WaczResult:
+    path: Path | None  # the file written, or None when writing to a stream
+    warcs: int
+    pages: int
+    bytes: int  # size of the WACZ
+
+
+class _Spool:
+    """A write-once temporary member that knows its size and sha256."""
+
+    def __init__(self, file: IO[bytes]) -> None:
+        self.file = file
+        self.digest = hashlib.sha256()
+        self.size = 0
+
+    def write(self, data: bytes) -> None:
+        self.file.write(data)
+        self.digest.update(data)
+        self.size += len(data)
+
+    @property
+    def hash(self) -> str:
+        return "sha256:" + self.digest.hexdigest()
+
+
+class _Counter:
+    """A non-seekable output that counts what passes through (zipfile adds data descriptors)."""
+
+    def __init__(self, out: BinaryIO) -> None:
+        self.out = out
+        self.count = 0
+
+    def write(self, data: bytes) -> int:
+        self.out.write(data)
+        self.count += len(data)
+        return len(data)
+
+    def tell(self) -> int:
+        return self.count
+
+    def flush(self) -> None:
+        self.out.flush()
+
+
+def rfc3339(ts: str) -> str:
+    """``2025-04-01T12:00:01Z`` from a 14-digit timestamp or ISO 8601 (naive = UTC), in seconds.
+
+    Seconds, like the 14-digit CDXJ timestamps the page must be found under.
+    """
+    if _TS14.fullmatch(ts):
+        moment = datetime.strptime(ts, "%Y%m%d%H%M%S").replace(tzinfo=UTC)
+    else:
+        try:
+            moment = datetime.fromisoformat(ts)
+        except ValueError as exc:
+            raise ArchiveFormatError(f"timestamp {ts!r} is neither ISO 8601 nor 14 digits") from exc
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def write_wacz(
+    out: BinaryIO | Path,
+    *,
+    warcs: Sequence[WarcInput],
+    cdxj_lines: Iterable[str],
+    pages: Iterable[Page],
+    title: str,
+    description: str = "",
+    created: datetime | None = None,
+    software: str = DEFAULT_SOFTWARE,
+    main_page_url: str | None = None,
+    main_page_ts: str | None = None,
+) -> WaczResult:
+    """Write a WACZ of ``warcs`` with the sorted ``cdxj_lines`` that index them and ``pages``.
+
+    A ``Path`` is written atomically (temporary name in the same directory, renamed on
+    success, removed on failure). A stream gets a partial package on failure: discard it.
+    Raises ``ArchiveFormatError`` for bad index lines or timestamps, ``WarcError`` when a WARC
+    stream is shorter or longer than its stated size, ``ValueError`` for bad arguments.
+    """
+    inputs = _check_warcs(warcs)
+    if main_page_ts is not None and main_page_url is None:
+        raise ValueError("main_page_ts needs main_page_url")
+    moment = (created or datetime.now(UTC)).replace(microsecond=0)
+    moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    package: dict[str, object] = {
+        "profile": "data-package",
+        "wacz_version": WACZ_VERSION,
+        "title": title,
+        **({"description": description} if description else {}),
+        "created": moment.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "software": software,
+        **({"mainPageUrl": main_page_url} if main_page_url else {}),
+        **({"mainPageDate": rfc3339(main_page_ts)} if main_page_ts else {}),
+    }
+    with contextlib.ExitStack() as stack:
+        spools = {
+            member: _Spool(stack.enter_context(tempfile.SpooledTemporaryFile(SPOOL_IN_MEMORY)))
+            for member in (INDEX_DATA, INDEX_IDX, PAGES)
+        }
+        _build_index(cdxj_lines, {w.name for w in inputs}, spools[INDEX_DATA], spools[INDEX_IDX])
+        page_count = _build_pages(pages, spools[PAGES])
+
+        def write(fp: IO[bytes]) -> None:
+            _write_zip(fp, inputs, spools, package, moment)
+
+        if isinstance(out, os.PathLike):
+            path = Path(out)
+            return WaczResult(path, len(inputs), page_count, _write_atomically(path, write))
+        return WaczResult(None, len(inputs), page_count, _write_stream(out, write))
+
+
+def _check_warcs(warcs: Sequence[WarcInput]) -> list[WarcInput]:
+    if not warcs:
+        raise ValueError("a WACZ needs at least one WARC")
+    names = [w.name for w in warcs]
+    for name in names:
+        if not _WARC_NAME.fullmatch(name):
+            raise ValueError(f"WARC name {name!r} must be a basename ending in .warc.gz or .warc")
+    if len(set(names)) != len(names):
+        raise ValueError("WARC names must be unique")
+    return sorted(warcs, key=lambda w: w.name)
+
+
+def _build_index(lines: Iterable[str], warc_names: set[str], data: _Spool, idx: _Spool) -> None:
+    """Split sorted CDXJ lines into gzip blocks (``index.cdx.gz``) and their ``index.idx``."""
+    meta = {"format": "cdxj-gzip-1.0", "filename": INDEX_DATA.rsplit("/", 1)[1]}
+    idx.write(f"!meta 0 {json.dumps(meta)}\n".encode())
+    block: list[str] = []
+    block_prefix = ""
+    previous: str | None = None
+    for raw in lines:
+        line = raw.rstrip("\r\n")
+        if not line or line.startswith("!"):
+            continue
+        if previous is not None and line <= previous:
+            if line == previous:
+                continue
+            raise ArchiveFormatError(
+                f"CDXJ lines are not sorted: {line[:120]!r} after {previous[:120]!r}"
+            )
+        prefix = _line_prefix(line, warc_names)
+        if len(block) >= INDEX_BLOCK_LINES and prefix != block_prefix:
+            _flush_block(block, block_prefix, data, idx)
+            block = []
+        if not block:
+            block_prefix = prefix
+        block.append(line)
+        previous = line
+    if block:
+        _flush_block(block, block_prefix, data, idx)
+
+
+def _line_prefix(line: str, warc_names: set[str]) -> str:
+    """``"<urlkey> <timestamp>"`` of a CDXJ line whose ``filename`` is one of ``warc_names``."""
+    parts = line.split(" ", 2)
+    try:
+        fields = json.loads(parts[2]) if len(parts) == 3 else None
+    except ValueError:
+        fields = None
+    if not isinstance(fields, dict):
+        raise ArchiveFormatError(f"malformed CDXJ line: {line[:200]!r}")
+    filename = fields.get("filename")
+    if filename not in warc_names:
+        raise ArchiveFormatError(f"CDXJ line refers to {filename!r}, not one of the packaged WARCs")
+    return f"{parts[0]} {parts[1]}"
+
+
+def _flush_block(block: list[str], prefix: str, data: _Spool, idx: _Spool) -> None:
+    compressor = zlib.compressobj(6, zlib.DEFLATED, 16 + zlib.MAX_WBITS)  # gzip, mtime 0
+    member = compressor.compress(("\n".join(block) + "\n").encode("utf-8")) + compressor.flush()
+    entry = {
+        "offset": data.size,
+        "length": len(member),
+        "digest": "sha256:" + hashlib.sha256(member).hexdigest(),
+    }
+    data.write(member)
+    idx.write(f"{prefix} {json.dumps(entry)}\n".encode())
+
+
+def _build_pages(pages: Iterable[Page], spool: _Spool) -> int:
+    spool.write(_json_line(PAGES_HEADER))
+    count = 0
+    for page in pages:
+        ts = rfc3339(page.ts)
+        entry: dict[str, object] = {"url": page.url, "ts": ts}
+        if page.title is not None:
+            entry["title"] = page.title
+        if page.text is not None:
+            entry["text"] = page.text
+        entry["id"] = page.id or hashlib.sha256(f"{ts} {page.url}".encode()).hexdigest()[:20]
+        spool.write(_json_line(entry))
+        count += 1
+    return count
+
+
+def _json_line(value: object) -> bytes:
+    """One JSON line, UTF-8 kept readable; U+2028/U+2029 escaped so no reader splits on them."""
+    text = json.dumps(value, ensure_ascii=False)
+    return (text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029") + "\n").encode()
+
+
+def _zinfo(path: str, moment: datetime, compress: int) -> zipfile.ZipInfo:
+    info = zipfile.ZipInfo(path, date_time=_zip_time(moment))
+    info.compress_type = compress
+    info.create_system = 3
+    info.external_attr = 0o100644 << 16
+    return info
+
+
+def _zip_time(moment: datetime) -> tuple[int, int, int, int, int, int]:
+    if moment.year < 1980:  # the earliest date a ZIP entry can hold
+        return (1980, 1, 1, 0, 0, 0)
+    return (moment.year, moment.month, moment.day, moment.hour, moment.minute, moment.second)
+
+
+def _write_zip(
+    fp: IO[bytes],
+    warcs: list[WarcInput],
+    spools: dict[str, _Spool],
+    package: dict[str, object],
+    moment: datetime,
+) -> None:
+    zf = zipfile.ZipFile(fp, "w", allowZip64=True)
+    try:
+        resources = [_copy_warc(zf, warc, moment) for warc in warcs]
+        resources += [(path, spool.hash, spool.size) for path, spool in sorted(spools.items())]
+        package_bytes = _datapackage(package, resources)
+        digest = {
+            "path": DATAPACKAGE,
+            "hash": "sha256:" + hashlib.sha256(package_bytes).hexdigest(),
+        }
+        digest_bytes = json.dumps(digest, indent=2).encode()
+        zf.writestr(_zinfo(DATAPACKAGE_DIGEST, moment, zipfile.ZIP_DEFLATED), digest_bytes)
+        zf.writestr(_zinfo(DATAPACKAGE, moment, zipfile.ZIP_DEFLATED), package_bytes)
+        for path, spool in sorted(spools.items()):
+            stored = path == INDEX_DATA  # already gzip, range-read by replay tools
+            info = _zinfo(path, moment, zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED)
+            info.file_size = spool.size
+            spool.file.seek(0)
+            with zf.open(info, "w") as dst:
+                while chunk := spool.file.read(CHUNK):
+                    dst.write(chunk)
+    except BaseException:
+        zf.fp = None  # abandon: never write a central directory for a failed package
+        raise
+    zf.close()
+
+
+def _copy_warc(zf: zipfile.ZipFile, warc: WarcInput, moment: datetime) -> tuple[str, str, int]:
+    """Stream one WARC into a STORED entry; return its (path, sha256 hash, size)."""
+    path = "archive/" + warc.name
+    info = _zinfo(path, moment, zipfile.ZIP_STORED)
+    if warc.size is not None:
+        info.file_size = warc.size
+    digest = hashlib.sha256()
+    size = 0
+    with (
+        contextlib.closing(warc.open()) as src,
+        zf.open(info, "w", force_zip64=warc.size is None) as dst,
+    ):
+        while chunk := src.read(CHUNK):
+            digest.update(chunk)
+            dst.write(chunk)
+            size += len(chunk)
+    if warc.size is not None and size != warc.size:
+        raise WarcError(f"{warc.name}: read {size} bytes, expected {warc.size}")
+    return path, "sha256:" + digest.hexdigest(), size
+
+
+def _datapackage(package: dict[str, object], resources: list[tuple[str, str, int]]) -> bytes:
+    names: set[str] = set()
+    entries = []
+    for path, digest, size in resources:
+        entries.append(
+            {"name": _resource_name(path, names), "path": path, "hash": digest, "bytes": size}
+        )
+    return json.dumps({**package, "resources": entries}, indent=2, ensure_ascii=False).encode()
+
+
+def _resource_name(path: str, taken: set[str]) -> str:
+    """A unique frictionless resource name (lowercase ``[-a-z0-9._]``) from the basename."""
+    base = re.sub(r"[^-a-z0-9._]", "-", path.rsplit("/", 1)[1].lower())
+    name, n = base, 1
+    while name in taken:
+        n += 1
+        name = f"{base}-{n}"
+    taken.add(name)
+    return name
+
+
+def _write_atomically(path: Path, write: Callable[[IO[bytes]], None]) -> int:
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        with open(tmp, "xb") as fh:
+            write(fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+    return path.stat().st_size
+
+
+def _write_stream(out: BinaryIO, write: Callable[[IO[bytes]], None]) -> int:
+    seekable = False
+    with contextlib.suppress(AttributeError, OSError):
+        seekable = out.seekable()
+    if seekable:
+        start = out.tell()
+        write(out)
+        return out.tell() - start
+    counter = _Counter(out)
+    write(counter)  # type: ignore[arg-type]  # zipfile needs only write/tell/flush here
+    return counter.count

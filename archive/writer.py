@@ -45,14 +45,19 @@ class ExchangeLocations:
 def cdxj_line(
     exchange: warc.HttpExchange, block: warc.ResponseBlock, where: warc.RecordLocation
 ) -> str:
-    """The CDXJ line of a response record as written (what cdxj-indexer reads back from it)."""
-    is_http = block.block.startswith(b"HTTP/")
-    head = warc.split_head(block.block)[0] if is_http else None
+    """The CDXJ line of a response record as written (what cdxj-indexer reads back from it).
+
+    warcio parses the start of any response block as an HTTP head (even one that does not begin
+    with ``HTTP/``) and digests what follows it when the record has no WARC-Payload-Digest, so
+    the whole stored block is passed and the digest only when the record carries one.
+    """
+    head = warc.split_head(block.block)[0]
+    has_digest = bool(head) and block.block.startswith(b"HTTP/")  # exchange_records' own rule
     return response_line(
         url=exchange.url,
         warc_date=warc.warc_date(exchange.date),
-        http_head=head,
-        payload_digest=block.payload_digest if is_http and head else None,
+        http_head=block.block,
+        payload_digest=block.payload_digest if has_digest else None,
         offset=where.offset,
         length=where.length,
         filename=where.filename,

@@ -1,14 +1,16 @@
 """CDXJ lookup benchmark: binary search in a 1M-line sorted index, local file and S3 object.
 
 Usage: .venv/bin/python -m benchmarks.cdxj_lookup [--lines 1000000] [--lookups 1000] [--seed 1]
-       [--block-size 16384] [--s3-endpoint http://127.0.0.1:PORT [--s3-bucket NAME]]
+       [--block-size 16384] [--s3-endpoint http://127.0.0.1:PORT [--s3-bucket NAME]
+       [--s3-block-size 65536]]
 
 Builds (once per lines/seed; kept under ``benchmarks/work/cdxj-lookup/``) a deterministic sorted
 CDXJ of realistic lines — many hosts and subdomains, dated article paths, queries, 1 to 6 captures
 per URL, the fields cdxj-indexer writes — then times ``archive.cdxj_lookup.lookup`` for random
 URLs (90 % present, 10 % misses, some on unknown hosts):
 
-- ``cold``: a new source per lookup (empty block cache; for S3 this includes the HEAD);
+- ``cold``: a new source per lookup (empty block cache; for S3 this includes the HEAD; a local
+  file is in the OS page cache);
 - ``warm``: one source for every lookup (its LRU block cache kept), after 200 other lookups;
 - ``cold_disk`` (local only): as cold, and the file dropped from the OS page cache first
   (``posix_fadvise(DONTNEED)``), so every read goes to the disk.
@@ -32,7 +34,14 @@ from pathlib import Path
 from typing import Any
 
 from archive.cdxj import cdxj_bytes, format_line, parse_line, sort_lines, surt_key
-from archive.cdxj_lookup import BLOCK_SIZE, CACHE_BLOCKS, FileSource, RangeSource, lookup
+from archive.cdxj_lookup import (
+    BLOCK_SIZE,
+    CACHE_BYTES,
+    STORAGE_BLOCK_SIZE,
+    FileSource,
+    RangeSource,
+    lookup,
+)
 from benchmarks.machine import describe_machine
 
 HERE = Path(__file__).parent
@@ -178,12 +187,21 @@ def drop_page_cache(path: Path) -> Callable[[], None]:
     return drop
 
 
+def prime_page_cache(path: Path) -> None:
+    """Read the file once, so ``cold`` starts from the OS page cache (a prior run may drop it)."""
+    with path.open("rb") as fh:
+        while fh.read(1 << 24):
+            pass
+
+
 def run_source(
     make: Callable[[], Any],
     urls: list[tuple[str, bool]],
     warmup: list[tuple[str, bool]],
     local_path: Path | None = None,
 ) -> dict[str, Any]:
+    if local_path is not None:
+        prime_page_cache(local_path)
     out: dict[str, Any] = {"cold": timed(make, urls)}
     shared = make()
     for url, _ in warmup:
@@ -213,7 +231,7 @@ def s3_source(args: argparse.Namespace, path: Path) -> Callable[[], Any]:
     info = storage.stat(key)
     if info is None or info.size != path.stat().st_size:
         storage.put_file(key, path)
-    return lambda: StorageSource(storage, key, block_size=args.block_size)
+    return lambda: StorageSource(storage, key, block_size=args.s3_block_size)
 
 
 def main() -> None:
@@ -222,6 +240,7 @@ def main() -> None:
     parser.add_argument("--lookups", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--block-size", type=int, default=BLOCK_SIZE)
+    parser.add_argument("--s3-block-size", type=int, default=STORAGE_BLOCK_SIZE)
     parser.add_argument("--s3-endpoint", default=None)
     parser.add_argument("--s3-bucket", default="newsarc-bench")
     parser.add_argument("--out", type=Path, default=None, help="result JSON path")
@@ -235,7 +254,7 @@ def main() -> None:
         "index_bytes": path.stat().st_size,
         "build_seconds": round(build_s, 1) if build_s else "reused",
         "block_size": args.block_size,
-        "cache_blocks": CACHE_BLOCKS,
+        "cache_bytes": CACHE_BYTES,
         "lookups": len(urls),
         "misses": sum(not present for _, present in urls),
     }
@@ -244,6 +263,7 @@ def main() -> None:
     )
     if args.s3_endpoint:
         result["s3"] = run_source(s3_source(args, path), urls, warmup)
+        result["s3"]["block_size"] = args.s3_block_size
     result["machine"] = describe_machine(HERE.parent)
     out = args.out or RESULTS / f"cdxj-lookup-{result['date']}.json"
     out.parent.mkdir(parents=True, exist_ok=True)

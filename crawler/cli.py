@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 from typing import Any
 
 import click
@@ -148,14 +147,19 @@ def demo(out: str, spool: str, as_json: bool, verbose: int) -> None:
             title="newsarc demo",
             extra={"demo web": f"127.0.0.1:{web.port}"},
         )
-    if not as_json and storage is None:
-        warcs = Path(out) / "demo-wang-yi-moscow" / "warc"
+    if not as_json:
+        archive = "" if out == "./newsarc-data" else f" --archive {out}"
+        hints = [
+            (f"newsarc list{archive}", "the crawl and its stats"),
+            (f'newsarc search "Lavrov"{archive}', "full-text search of the articles"),
+            (f"newsarc export --format parquet -o articles.parquet{archive}", "for pandas/DuckDB"),
+            (f"newsarc replay{archive}", "browse the archive in pywb"),
+            ("newsarc crawl events/wang-yi-moscow-2025.toml", "the real event (needs internet)"),
+        ]
+        width = max(len(cmd) for cmd, _ in hints)
         click.echo("\nNext:")
-        click.echo(f"  warcio check {warcs}/*.warc.gz       # verify every digest")
-        click.echo(f"  cdxj-indexer {warcs}/*.warc.gz       # index for replay")
-        click.echo(
-            "  newsarc crawl events/wang-yi-moscow-2025.toml   # the real event (needs internet)"
-        )
+        for cmd, why in hints:
+            click.echo(f"  {cmd.ljust(width)}  # {why}")
     sys.exit(code)
 
 

@@ -27,14 +27,22 @@ from archive.cdxj import (
     sort_lines,
     surt_key,
 )
-from archive.cdxj_lookup import FileSource, StorageSource, closest, lookup, match_key
+from archive.cdxj_lookup import (
+    STORAGE_BLOCK_SIZE,
+    FileSource,
+    StorageSource,
+    closest,
+    lookup,
+    match_key,
+)
 from archive.errors import ObjectNotFound
+from archive.indexing import index_name
 from archive.reader import iter_records
 from archive.storage import Storage
 from archive.storage_local import LocalStorage
 from archive.storage_s3 import S3Storage
 from archive.writer import WarcWriter
-from tests.conftest import DemoCrawl
+from tests.conftest import SLUG, DemoCrawl
 
 CHUNKED = (
     b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nTransfer-Encoding: chunked\r\n"
@@ -109,7 +117,12 @@ def fixed_writer(directory: Path) -> WarcWriter:
         datetime(2025, 4, 1, 12, 0, tzinfo=UTC) + timedelta(seconds=n) for n in itertools.count()
     )
     return WarcWriter(
-        directory, "cdxj", host="testhost", clock=lambda: next(ticks), record_id=lambda: next(ids)
+        directory,
+        "cdxj",
+        host="testhost",
+        clock=lambda: next(ticks),
+        record_id=lambda: next(ids),
+        cdxj=True,  # the writer's own index: <directory>/../cdxj/<name>.cdxj
     )
 
 
@@ -132,7 +145,7 @@ def writer_line(exchange: warc.HttpExchange, location: warc.RecordLocation) -> s
 @pytest.fixture
 def crafted(tmp_path: Path) -> tuple[Path, list[str]]:
     """A WARC of every EXCHANGES case, metadata records; and the writer-time lines."""
-    writer = fixed_writer(tmp_path)
+    writer = fixed_writer(tmp_path / "warc")
     lines = []
     start = datetime(2024, 2, 29, 23, 59, 59, 999999, tzinfo=UTC)
     for n, (url, response) in enumerate([*EXCHANGES, EXCHANGES[-1]]):
@@ -184,6 +197,14 @@ def test_writer_time_lines_equal_the_index_of_the_written_file(
     assert cdxj_bytes(sort_lines(lines)) == reference(path)
     with path.open("rb") as fh:
         assert lines == index_warc(fh, path.name)
+
+
+def test_index_written_by_the_warc_writer_is_identical_to_cdxj_indexer(
+    crafted: tuple[Path, list[str]],
+) -> None:
+    path, _ = crafted
+    written = path.parent.parent / "cdxj" / index_name(path.name)
+    assert written.read_bytes() == reference(path)
 
 
 def test_other_record_types_match_cdxj_indexer(tmp_path: Path) -> None:
@@ -270,6 +291,8 @@ def test_demo_crawl_indexes_are_identical_to_cdxj_indexer(demo_crawl: DemoCrawl)
                 if r.type == "response"
             ]
         assert cdxj_bytes(sort_lines(lines)) == expected, path.name
+        written = demo_crawl.out / SLUG / "cdxj" / index_name(path.name)  # by the crawl's writer
+        assert written.read_bytes() == expected, path.name
         total += len(lines)
     assert total >= 20
 
@@ -461,10 +484,10 @@ def test_storage_source_on_s3_and_local_equals_file_source(
     storages: list[Storage] = [make_s3("archive"), LocalStorage(tmp_path / "archive")]
     for storage in storages:
         storage.put_file("ev/index.cdxj", path)
-        source = StorageSource(storage, "ev/index.cdxj", block_size=2048)
+        source = StorageSource(storage, "ev/index.cdxj")  # 64 KiB blocks: 13 of them
         assert source.size == path.stat().st_size
-        with FileSource(path, block_size=2048) as reference_source:
-            for url in probe_urls(lines)[::3]:
+        with FileSource(path, block_size=STORAGE_BLOCK_SIZE) as reference_source:
+            for url in probe_urls(lines):
                 for prefix in (False, True):
                     got = lookup(source, url, prefix=prefix)
                     assert got == lookup(reference_source, url, prefix=prefix), url

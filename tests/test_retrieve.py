@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -15,8 +16,9 @@ from archive.cdxj import parse_line
 from archive.http import parse_response
 from archive.reader import Record
 from crawler.demoweb import load_manifest
-from tests.archives import use_env
+from tests.archives import s3_env, use_env
 from tests.conftest import NEWSARC, SLUG, DemoCrawl, newsarc
+from tests.s3fixtures import S3Server
 
 ARTICLE = next(m["url"] for m in load_manifest() if m["on_event"])
 
@@ -180,3 +182,22 @@ def test_index_rebuilds_a_missing_index(tmp_path: Path, demo_crawl: DemoCrawl) -
     assert (copy / SLUG / "index.cdxj").read_text() == everything
     entry = parse_line(everything.splitlines()[0])
     assert (copy / SLUG / "cdxj").is_dir() and entry.filename.endswith(".warc.gz")
+
+
+def test_index_rebuilds_a_missing_index_in_s3(
+    tmp_path: Path, demo_crawl: DemoCrawl, make_s3: Any, s3_server: S3Server
+) -> None:
+    storage = make_s3("copy")
+    warcs = sorted(demo_crawl.warc_dir.glob("*.warc.gz"))
+    for warc in warcs:  # WARCs from elsewhere: no index of any kind
+        storage.put_file(f"{SLUG}/warc/{warc.name}", warc)
+    uri = storage.uri
+    got = newsarc("index", "--archive", uri, "--work", str(tmp_path), env=s3_env(s3_server))
+    assert got.returncode == 0, got.stderr
+    assert f"indexed {len(warcs)} WARC files" in got.stdout
+    assert storage.get_bytes(f"{SLUG}/index.cdxj").decode() == cdxj_indexer(*warcs)
+    for warc in warcs:
+        key = f"{SLUG}/cdxj/{warc.name.removesuffix('.warc.gz')}.cdxj"
+        assert storage.get_bytes(key).decode() == cdxj_indexer(warc)
+    again = newsarc("index", "--archive", uri, "--work", str(tmp_path), env=s3_env(s3_server))
+    assert "indexed 0 WARC files" in again.stdout  # per-WARC indexes are kept, not redone

@@ -36,7 +36,7 @@ fail() {  # fail <what> <log file>
 }
 
 rm -rf "$D"; mkdir -p "$D"/{run,log,mon.a,osd.0,rgw}
-FRONTEND="beast endpoint=127.0.0.1:$RGW_PORT"
+FRONTEND="beast endpoint=127.0.0.1:$RGW_PORT tcp_nodelay=1"
 if [ -n "${RGW_TLS_PORT:-}" ]; then
   openssl req -x509 -newkey rsa:2048 -nodes -keyout "$D/tls.key" -out "$D/tls.crt" -days 30 \
     -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 2>/dev/null

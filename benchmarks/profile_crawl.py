@@ -41,6 +41,33 @@ def report(path: Path, top: int) -> str:
     return buf.getvalue()
 
 
+def spy_report(path: Path, top: int) -> str:
+    """Samples per process and thread, then the hottest functions (own time) in each."""
+    from collections import Counter
+
+    per_place: Counter[str] = Counter()
+    own: dict[str, Counter[str]] = {}
+    for line in path.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        frames = stack.split(";")
+        if len(frames) < 3 or not count.isdigit():
+            continue
+        process, thread = frames[0].split(":")[0], frames[1]
+        kind = "worker" if "forkserver" in frames[0] or "spawn_main" in stack else process
+        place = f"{kind} {thread.split(' ')[0]}"
+        if kind == "worker":
+            place = "workers (all)"
+        per_place[place] += int(count)
+        own.setdefault(place, Counter())[frames[-1]] += int(count)
+    total = sum(per_place.values()) or 1
+    lines = [f"{n:7d} samples  {100 * n / total:5.1f} %  {p}" for p, n in per_place.most_common()]
+    for place, _ in per_place.most_common(4):
+        lines.append(f"\n-- {place}: own time")
+        for frame, n in own[place].most_common(top):
+            lines.append(f"{n:7d}  {100 * n / total:5.1f} %  {frame}")
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
@@ -50,6 +77,11 @@ def main() -> None:
     parser.add_argument("--top", type=int, default=30)
     parser.add_argument("--rev", help="profile this git revision (default: the working tree)")
     parser.add_argument("--work", type=Path, default=HERE / "work")
+    parser.add_argument(
+        "--py-spy",
+        action="store_true",
+        help="sample every process and thread with py-spy instead (low overhead; needs py-spy)",
+    )
     args = parser.parse_args()
     terminate_on_sigterm()
     stamp = f"{datetime.now():%Y%m%dT%H%M%S}"
@@ -61,7 +93,14 @@ def main() -> None:
     with Nginx(root, run_dir / "nginx") as web:
         write_discovery(root, manifest, web.base_url)
         event = write_event(run_dir, web.base_url, manifest, 16)
-        command = [sys.executable, "-P", "-c", PROFILED, str(prof), "crawl", str(event)]
+        if args.py_spy:
+            prof = args.work / f"profile-{stamp}.pyspy.txt"
+            spy = str(Path(sys.executable).parent / "py-spy")
+            command = [spy, "record", "-r", "200", "--subprocesses", "--threads", "--nonblocking"]
+            command += ["-f", "raw", "-o", str(prof), "--", sys.executable, "-m", "crawler"]
+            command += ["crawl", str(event)]
+        else:
+            command = [sys.executable, "-P", "-c", PROFILED, str(prof), "crawl", str(event)]
         command += ["--out", str(run_dir / "newsarc"), "--allow-private-addresses", "--json"]
         measured = run_measured(
             command,
@@ -71,7 +110,7 @@ def main() -> None:
             env=source_env(source),
         )
     shutil.rmtree(run_dir / "newsarc", ignore_errors=True)
-    print(report(prof, args.top))
+    print(spy_report(prof, args.top) if args.py_spy else report(prof, args.top))
     print(
         f"exit {measured.exit_code}, {measured.wall_seconds:.1f}s wall under cProfile; "
         f"profile saved to {prof}"

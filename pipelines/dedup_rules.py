@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from difflib import SequenceMatcher
+from functools import lru_cache
 
 import numpy as np
 
@@ -96,24 +97,45 @@ def _containment(a: set[int], b: set[int], empty: float = 0.0) -> float:
     return len(a & b) / min(len(a), len(b))
 
 
-def _sentences(blob: bytes) -> list[set[int]]:
-    out: list[set[int]] = [set()]
-    for value in array(blob).tolist():
-        if value == 0:
-            out.append(set())
-        else:
-            out[-1].add(value)
-    return [s for s in out if len(s) >= MIN_SENTENCE_STEMS]
+@lru_cache(maxsize=512)  # a new article is compared with up to 8 candidates, often the same
+def _sentences(blob: bytes) -> tuple[np.ndarray, np.ndarray]:
+    """A sentence-by-stem incidence in sparse form: (row of each entry, stem of each entry),
+    one entry per distinct stem of a sentence, for sentences of >= MIN_SENTENCE_STEMS stems
+    (rows renumbered 0..n-1). ``0`` separates sentences in the blob."""
+    values = array(blob).astype(np.int64)
+    words = values != 0
+    keys = np.unique((np.cumsum(~words)[words] << 32) | values[words])
+    rows, stems = keys >> 32, keys & 0xFFFFFFFF
+    sizes = np.bincount(rows) if rows.size else np.zeros(0, dtype=np.int64)
+    kept = sizes >= MIN_SENTENCE_STEMS
+    keep = kept[rows]
+    rows = (np.cumsum(kept) - 1)[rows[keep]]
+    rows.flags.writeable = False  # cached: shared by every caller
+    stems = stems[keep]
+    stems.flags.writeable = False
+    return rows, stems
 
 
-def _alignment(a: list[set[int]], b: list[set[int]]) -> tuple[float, int]:
-    """Share of the shorter list's sentences that have a counterpart in the other (any order)."""
-    if len(a) > len(b):
-        a, b = b, a
-    if not a:
+def _alignment(
+    a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray]
+) -> tuple[float, int]:
+    """Share of the shorter text's sentences that have a counterpart in the other (any order):
+    stem sets ``s``, ``t`` with ``|s & t| >= SENTENCE_MATCH * |s | t|``. All pairs at once, as
+    one matrix product of the two incidence matrices (~100x faster than pairwise set ops)."""
+    (ra, sa), (rb, sb) = a, b
+    na, nb = (int(ra.max()) + 1 if ra.size else 0), (int(rb.max()) + 1 if rb.size else 0)
+    if na > nb:
+        (ra, sa, na), (rb, sb, nb) = (rb, sb, nb), (ra, sa, na)
+    if na == 0:
         return 0.0, 0
-    hits = 0
-    for s in a:
-        if any(len(s & t) >= SENTENCE_MATCH * len(s | t) for t in b):
-            hits += 1
-    return hits / len(a), len(a)
+    vocab, cols = np.unique(np.concatenate([sa, sb]), return_inverse=True)
+    cols = cols.reshape(-1)
+    ma = np.zeros((na, len(vocab)), dtype=np.float32)
+    mb = np.zeros((nb, len(vocab)), dtype=np.float32)
+    ma[ra, cols[: len(sa)]] = 1.0
+    mb[rb, cols[len(sa) :]] = 1.0
+    shared = (ma @ mb.T).astype(np.int64)  # exact: counts far below float32's 2**24
+    union = np.bincount(ra, minlength=na)[:, None] + np.bincount(rb, minlength=nb)[None, :]
+    union = union - shared
+    hits = int(np.count_nonzero((shared >= SENTENCE_MATCH * union).any(axis=1)))
+    return hits / na, na

@@ -306,3 +306,39 @@ def test_url_key_prefers_same_site_rel_canonical() -> None:
     assert url_key("http://news.test/a") == url_key("https://www.news.test/a/")
     assert url_key("https://news.test/a", "https://evil.test/b") == "news.test/a"
     assert url_key("https://news.test/a", "/relative") == "news.test/a"
+
+
+def _reference_alignment(a: bytes, b: bytes) -> tuple[float, int]:
+    """The rule as first written: stem sets per sentence, every pair compared."""
+    from pipelines import dedup_rules as rules
+
+    def sentences(blob: bytes) -> list[set[int]]:
+        out: list[set[int]] = [set()]
+        for value in np.frombuffer(blob, dtype=np.uint32).tolist():
+            if value == 0:
+                out.append(set())
+            else:
+                out[-1].add(value)
+        return [s for s in out if len(s) >= rules.MIN_SENTENCE_STEMS]
+
+    x, y = sentences(a), sentences(b)
+    if len(x) > len(y):
+        x, y = y, x
+    if not x:
+        return 0.0, 0
+    hits = sum(1 for s in x if any(len(s & t) >= rules.SENTENCE_MATCH * len(s | t) for t in y))
+    return hits / len(x), len(x)
+
+
+def test_vectorised_sentence_alignment_decides_as_the_pairwise_rule() -> None:
+    from pipelines import dedup_rules as rules
+
+    rng = random.Random(7)
+    for _ in range(2000):
+        blobs = []
+        for _side in range(2):
+            vocab = rng.choice([12, 40, 400])
+            values = [rng.randint(0, vocab) for _ in range(rng.randint(0, 120))]
+            blobs.append(np.array(values, dtype=np.uint32).tobytes())
+        got = rules._alignment(rules._sentences(blobs[0]), rules._sentences(blobs[1]))
+        assert got == _reference_alignment(*blobs)

@@ -287,5 +287,12 @@ class Archive:
 
 
 def open_archive(uri: str | Path = "./newsarc-data", *, endpoint_url: str | None = None) -> Archive:
-    """Open an archive: a local directory, ``file:///…`` or ``s3://bucket/prefix``."""
-    return Archive(open_storage(str(uri), endpoint_url=endpoint_url))
+    """Open an archive: a local directory, ``file:///…`` or ``s3://bucket/prefix``.
+
+    A local path that is not a directory raises ``NotInArchive`` (an S3 prefix is only known to
+    be empty when it is read)."""
+    storage = open_storage(str(uri), endpoint_url=endpoint_url)
+    root = getattr(storage, "root", None)
+    if isinstance(root, Path) and not root.is_dir():
+        raise NotInArchive(f"no archive at {root}")
+    return Archive(storage)

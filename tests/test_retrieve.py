@@ -201,3 +201,10 @@ def test_index_rebuilds_a_missing_index_in_s3(
         assert storage.get_bytes(key).decode() == cdxj_indexer(warc)
     again = newsarc("index", "--archive", uri, "--work", str(tmp_path), env=s3_env(s3_server))
     assert "indexed 0 WARC files" in again.stdout  # per-WARC indexes are kept, not redone
+
+
+def test_a_missing_local_archive_is_named(tmp_path: Path) -> None:
+    for command in (["list"], ["get", ARTICLE], ["export", "--format", "csv", "-o", "-"]):
+        got = newsarc(*command, "--archive", str(tmp_path / "nowhere"))
+        assert got.returncode == 4, (command, got.stderr)
+        assert f"no archive at {tmp_path / 'nowhere'}" in got.stderr

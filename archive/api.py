@@ -227,12 +227,18 @@ class Archive:
         """(event, index entry) of every capture of ``url`` (or every URL under it with
         ``prefix``), by binary search in each event's index."""
         found: list[tuple[str, CdxjEntry]] = []
-        for slug in self._events(event):
+        slugs = self._events(event)
+        unindexed = []
+        for slug in slugs:
             key = event_index_key(slug)
             if self.storage.stat(key) is None:
+                unindexed.append(slug)
                 continue
             source = StorageSource(self.storage, key)
             found += [(slug, e) for e in lookup(source, url, prefix=prefix)]
+        if slugs and len(unindexed) == len(slugs):
+            names = ", ".join(unindexed)
+            raise NotInArchive(f"no CDXJ index for {names} in {self.uri}: run newsarc index")
         return sorted(found, key=lambda item: (item[1].timestamp, item[0]))
 
     def get(self, url: str, *, at: str | None = None, event: str | None = None) -> Capture:

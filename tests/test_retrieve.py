@@ -176,12 +176,16 @@ def test_index_rebuilds_a_missing_index(tmp_path: Path, demo_crawl: DemoCrawl) -
 
     copy = tmp_path / "archive"
     shutil.copytree(demo_crawl.out / SLUG / "warc", copy / SLUG / "warc")
+    before = newsarc("get", ARTICLE, "--archive", str(copy))
+    assert before.returncode == 4 and "run newsarc index" in before.stderr
     got = newsarc("index", "--archive", str(copy), "--work", str(tmp_path / "work"))
     assert got.returncode == 0, got.stderr
     everything = cdxj_indexer(*sorted((copy / SLUG / "warc").glob("*.warc.gz")))
     assert (copy / SLUG / "index.cdxj").read_text() == everything
     entry = parse_line(everything.splitlines()[0])
     assert (copy / SLUG / "cdxj").is_dir() and entry.filename.endswith(".warc.gz")
+    after = newsarc("get", ARTICLE, "--archive", str(copy), "--headers")
+    assert after.returncode == 0 and after.stdout.startswith("HTTP/1.1 200")
 
 
 def test_index_rebuilds_a_missing_index_in_s3(

@@ -2,7 +2,7 @@
 
 pywb runs on gevent, whose monkey-patching must come before ``ssl`` and urllib3 are imported,
 and the ``newsarc`` process has imported them long before a command runs. So the command checks
-its input here (bad input: exit 2), then replaces the process (``exec``: same PID, so Ctrl-C and
+its input here (bad input: exit 2; nothing to replay: exit 4), then replaces the process (``exec``: same PID, so Ctrl-C and
 SIGTERM reach the server) with a fresh interpreter that patches first, then runs
 :func:`serve_main`.
 """
@@ -67,7 +67,7 @@ def replay(archive_uri: str, port: int, events: tuple[str, ...], cache: str | No
         newsarc replay --archive ./newsarc-data --port 8080
         newsarc replay --archive s3://news-archive/events --event wang-yi-moscow-2025 --port 0
     """
-    from archive.errors import NotInArchive, StorageError
+    from archive.errors import StorageError
     from archive.replay import events_with_index, select_events
     from archive.storage import open_storage
 
@@ -76,11 +76,7 @@ def replay(archive_uri: str, port: int, events: tuple[str, ...], cache: str | No
     except StorageError as exc:  # a malformed URI
         raise click.BadParameter(str(exc), param_hint="--archive") from None
     available = events_with_index(storage)  # storage failures keep their own exit code
-    try:
-        select_events(available, events, storage.uri)
-    except NotInArchive as exc:  # nothing to replay: bad input, exit 2
-        hint = "--event" if events and available else "--archive"
-        raise click.BadParameter(str(exc), param_hint=hint) from None
+    select_events(available, events, storage.uri)  # nothing to replay: NotInArchive, exit 4
     exec_server({"archive": archive_uri, "port": port, "events": list(events), "cache": cache})
 
 

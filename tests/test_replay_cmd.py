@@ -349,16 +349,16 @@ def test_a_busy_port_is_a_clear_error(archive_dir: Path) -> None:
 
 
 # -- bad input ------------------------------------------------------------------------------------
-def test_an_unknown_event_exits_2_naming_the_events(archive_dir: Path) -> None:
+def test_an_unknown_event_exits_4_naming_the_events(archive_dir: Path) -> None:
     result = newsarc("replay", "--archive", str(archive_dir), "--event", "nope", timeout=60)
-    assert result.returncode == 2
+    assert result.returncode == 4  # nothing found, as for get, list and export
     assert "'nope'" in result.stderr and f"{ALPHA}, {BETA}" in result.stderr
     assert "Traceback" not in result.stderr
 
 
-def test_a_missing_archive_exits_2(tmp_path: Path) -> None:
+def test_a_missing_archive_exits_4(tmp_path: Path) -> None:
     result = newsarc("replay", "--archive", str(tmp_path / "absent"), timeout=60)
-    assert result.returncode == 2
+    assert result.returncode == 4
     assert "no event with an index" in result.stderr and "absent" in result.stderr
 
 

@@ -2,9 +2,9 @@
 
 pywb runs on gevent, whose monkey-patching must come before ``ssl`` and urllib3 are imported,
 and the ``newsarc`` process has imported them long before a command runs. So the command checks
-its input here (bad input: exit 2; nothing to replay: exit 4), then replaces the process (``exec``: same PID, so Ctrl-C and
-SIGTERM reach the server) with a fresh interpreter that patches first, then runs
-:func:`serve_main`.
+its input here (bad input: exit 2; nothing to replay: exit 4), then replaces the process
+(``exec``: same PID, so Ctrl-C and SIGTERM reach the server) with a fresh interpreter that
+patches first, then runs :func:`serve_main`.
 """
 
 from __future__ import annotations

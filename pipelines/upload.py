@@ -49,6 +49,7 @@ class UploadExtension:
         self.paused = False
         self._loop: task.LoopingCall | None = None
         self._keys: set[str] = set()
+        self.index_pending = False  # the event's index could not be updated
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> UploadExtension:
@@ -139,9 +140,11 @@ class UploadExtension:
             storage = self.uploader.storage
             merge_event_index(storage, self.slug, crawl_index, event_dir / EVENT_INDEX)
         except (StorageError, OSError) as exc:
-            # the crawl's own index is kept; `newsarc upload --resume` merges it in later
+            # the crawl's own index is uploaded; the crawl ends pending (exit 5) so that
+            # `newsarc upload --resume` merges it into the event's index
             logger.error("cannot update the event's index: %s", exc)
             stats.inc_value("newsarc/index/event_index_failed")
+            self.index_pending = True
             return
         # shared by every crawl of the event and replaced by the next one: in no manifest
         self.uploader.submit(event_dir / EVENT_INDEX)
@@ -157,7 +160,7 @@ class UploadExtension:
         index = event_dir / "dedup" / "index.sqlite"
         if index.exists():
             self.submit(index, keep=True)  # the next crawl of this event continues it
-        done = self.uploader.drain(self.drain_timeout)
+        done = self.uploader.drain(self.drain_timeout) and not self.index_pending
         stats = self.crawler.stats
         stats.set_value("newsarc/upload/objects", self.uploader.stats.uploaded)
         stats.set_value("newsarc/upload/bytes", self.uploader.stats.bytes)

@@ -207,6 +207,31 @@ def test_store_still_down_at_the_end_then_upload_resume(
     assert body[event_index] == body[crawl_index] and body[crawl_index].count(b"\n") > 20
 
 
+def test_an_event_index_that_cannot_be_updated_leaves_the_crawl_pending(
+    tmp_path: Path, s3_server: S3Server, s3_bucket: str, s3_client: Any, fault_proxy: FaultProxy
+) -> None:
+    # every upload works; only reading the event's merged index fails
+    fault_proxy.inject("503", count=10**6, match=f"/{s3_bucket}/archive/{SLUG}/index.cdxj")
+    spool = tmp_path / "spool"
+    result = demo_to_s3(s3_server, s3_bucket, spool, endpoint=fault_proxy.url)
+    assert result.returncode == 5, result.stderr[-3000:]
+    assert "cannot update the event's index" in result.stderr
+    keys = listing(s3_client, s3_bucket, "archive/")
+    assert not [k for k in keys if k.endswith("manifest.json")]
+    assert f"archive/{SLUG}/index.cdxj" not in keys
+    (crawl_index,) = [k for k in keys if k.endswith("/index.cdxj")]  # the crawl's own, uploaded
+    fault_proxy.clear()
+    args = ["--out", f"s3://{s3_bucket}/archive", "--spool", str(spool), "--json"]
+    resumed = newsarc("upload", "--resume", *args, env=s3_env(s3_server, fault_proxy.url))
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    check_manifest(s3_client, s3_bucket, "archive/")
+    body = {
+        k: s3_client.get_object(Bucket=s3_bucket, Key=k)["Body"].read()
+        for k in (crawl_index, f"archive/{SLUG}/index.cdxj")
+    }
+    assert body[crawl_index] == body[f"archive/{SLUG}/index.cdxj"]
+
+
 def test_a_full_spool_pauses_fetching_until_uploads_catch_up(
     tmp_path: Path, s3_server: S3Server, s3_bucket: str, s3_client: Any, fault_proxy: FaultProxy
 ) -> None:

@@ -137,6 +137,11 @@ def export(archive_uri: str, fmt: str, event: str | None, unique_only: bool, out
         sys.exit(EXIT_NOTHING)
 
 
+def check_output_dir(target: Path) -> None:
+    if not target.parent.is_dir():
+        raise click.BadParameter(f"no directory {target.parent}", param_hint="-o/--output")
+
+
 @contextlib.contextmanager
 def output_stream(output: str) -> Iterator[IO[bytes]]:
     """stdout for ``-``; else a temp file beside ``output``, renamed into place on success."""
@@ -146,6 +151,7 @@ def output_stream(output: str) -> Iterator[IO[bytes]]:
         stdout.flush()
         return
     target = Path(output)
+    check_output_dir(target)
     tmp = target.with_name(f".{target.name}.tmp")
     try:
         with tmp.open("wb") as out:
@@ -173,6 +179,7 @@ def wacz(archive_uri: str, event: str, output: str, title: str | None) -> None:
     from archive.api import open_archive
     from archive.wacz import write_wacz
 
+    check_output_dir(Path(output))
     arc = open_archive(archive_uri)
     inputs = wacz_inputs(arc, event)
     result = write_wacz(Path(output), title=title or event, **inputs)

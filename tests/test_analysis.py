@@ -15,7 +15,7 @@ import pytest
 
 from archive import open_archive
 from tests.archives import use_env
-from tests.conftest import NEWSARC, SLUG, newsarc
+from tests.conftest import NEWSARC, SLUG, DemoCrawl, newsarc
 
 Archive = tuple[str, dict]
 
@@ -141,3 +141,14 @@ def test_wacz_package_validates_and_holds_the_event(
         assert all(p["text"] and p["title"] for p in pages)
         package = json.loads(zf.read("datapackage.json"))
         assert package["title"] == SLUG and len(package["resources"]) == len(names) - 2
+
+
+def test_output_into_a_missing_directory_is_refused(demo_crawl: DemoCrawl, tmp_path: Path) -> None:
+    uri = str(demo_crawl.out)
+    for command in (
+        ["export", "--format", "csv", "-o", str(tmp_path / "nope" / "a.csv")],
+        ["wacz", "--event", SLUG, "-o", str(tmp_path / "nope" / "a.wacz")],
+    ):
+        got = newsarc(*command, "--archive", uri)
+        assert got.returncode == 2 and f"no directory {tmp_path / 'nope'}" in got.stderr
+        assert not (tmp_path / "nope").exists()

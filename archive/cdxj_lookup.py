@@ -44,6 +44,7 @@ from warcio.timeutils import timestamp_to_sec
 from archive.cdxj import CdxjEntry, parse_line, surt_key
 from archive.errors import ObjectNotFound, StorageError
 from archive.storage import Storage
+from archive.storage_local import pread_all
 
 __all__ = [
     "BLOCK_SIZE",
@@ -159,15 +160,7 @@ class FileSource(CachedSource):
         super().__init__(size, block_size=block_size, cache_blocks=cache_blocks)
 
     def _fetch(self, offset: int, length: int) -> bytes:
-        parts = []
-        while length > 0:
-            chunk = os.pread(self._fh.fileno(), length, offset)
-            if not chunk:
-                break
-            parts.append(chunk)
-            offset += len(chunk)
-            length -= len(chunk)
-        return b"".join(parts)
+        return pread_all(self._fh.fileno(), length, offset)
 
     def close(self) -> None:
         self._fh.close()

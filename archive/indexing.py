@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import contextlib
 import io
-import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from archive.atomicfile import atomic_write
 from archive.cdxj import cdxj_bytes, index_warc, merge_sorted, sort_lines
 from archive.errors import StorageError
 from archive.storage import Storage, object_key, open_object
@@ -56,23 +56,13 @@ def crawl_index_key(slug: str, crawl_id: str) -> str:
 
 
 def write_lines(path: Path, lines: Iterable[str]) -> int:
-    """Write lines (each ended by one ``\\n``) to ``path`` atomically (temp file, fsync,
-    rename). Returns the line count."""
+    """Write lines (each ended by one ``\\n``) to ``path`` atomically. Returns the line count."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
     count = 0
-    try:
-        with tmp.open("w", encoding="utf-8", newline="") as out:
-            for line in lines:
-                out.write(line if line.endswith("\n") else line + "\n")
-                count += 1
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
+    with atomic_write(path, text=True) as out:
+        for line in lines:
+            out.write(line if line.endswith("\n") else line + "\n")
+            count += 1
     return count
 
 

@@ -105,14 +105,14 @@ class LocalStorage:
             size = os.fstat(fd).st_size
             if offset >= size:
                 raise StorageError(f"get_range {key!r}: offset {offset} >= size {size}")
-            return _pread_all(fd, min(length, size - offset), offset)
+            return pread_all(fd, min(length, size - offset), offset)
         finally:
             os.close(fd)
 
     def get_bytes(self, key: str) -> bytes:
         fd = self._open(key)
         try:
-            return _pread_all(fd, os.fstat(fd).st_size, 0)
+            return pread_all(fd, os.fstat(fd).st_size, 0)
         finally:
             os.close(fd)
 
@@ -247,7 +247,7 @@ def _copy(fh: BinaryIO, out: _AtomicFile | None) -> tuple[int, str]:
     return size, h.hexdigest()
 
 
-def _pread_all(fd: int, length: int, offset: int) -> bytes:
+def pread_all(fd: int, length: int, offset: int) -> bytes:
     parts: list[bytes] = []
     while length > 0:
         chunk = os.pread(fd, min(length, 16 * CHUNK), offset)

@@ -29,7 +29,6 @@ import json
 import os
 import re
 import tempfile
-import uuid
 import zipfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -38,6 +37,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import IO, BinaryIO
 
+from archive.atomicfile import atomic_write
 from archive.errors import WarcError
 from archive.wacz_members import (
     INDEX_BLOCK_LINES,
@@ -261,17 +261,8 @@ def _resource_name(path: str, taken: set[str]) -> str:
 
 
 def _write_atomically(path: Path, write: Callable[[IO[bytes]], None]) -> int:
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    try:
-        with open(tmp, "xb") as fh:
-            write(fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
+    with atomic_write(path) as fh:
+        write(fh)
     return path.stat().st_size
 
 

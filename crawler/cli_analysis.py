@@ -150,17 +150,12 @@ def output_stream(output: str) -> Iterator[IO[bytes]]:
         yield stdout
         stdout.flush()
         return
+    from archive.atomicfile import atomic_write
+
     target = Path(output)
     check_output_dir(target)
-    tmp = target.with_name(f".{target.name}.tmp")
-    try:
-        with tmp.open("wb") as out:
-            yield out
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
+    with atomic_write(target) as out:
+        yield out
 
 
 @command()

@@ -66,6 +66,6 @@ def read_articles(storage: Storage, key: str) -> Iterator[dict[str, Any]]:
 
 
 def is_unique(article: dict[str, Any]) -> bool:
-    """The canonical copy of its text (``dup.kind == "unique"``)."""
-    dup = article.get("dup") or {}
-    return bool(dup.get("kind", "unique") == "unique")
+    """The canonical copy of its text: ``dup.kind == "unique"``, or no dedup verdict at all."""
+    dup = article.get("dup")
+    return not isinstance(dup, dict) or dup.get("kind", "unique") == "unique"

@@ -25,6 +25,8 @@ from typing import Any, BinaryIO, Literal
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from archive.articles import is_unique
+
 Format = Literal["jsonl", "parquet", "csv"]
 FORMATS: tuple[str, ...] = ("jsonl", "parquet", "csv")
 ROW_GROUP_ROWS = 10_000
@@ -88,12 +90,6 @@ _SPEC: tuple[tuple[str, pa.DataType, str, tuple[str, ...], str], ...] = (
 EXPORT_COLUMNS: list[tuple[str, pa.DataType]] = [(s[0], s[1]) for s in _SPEC]
 EXPORT_SCHEMA: pa.Schema = pa.schema(EXPORT_COLUMNS)
 SCHEMA_DOC: list[tuple[str, str, str]] = [(s[0], s[2], s[4]) for s in _SPEC]
-
-
-def is_unique(article: dict[str, Any]) -> bool:
-    """The canonical copy of its text: ``dup.kind == "unique"``, or no dedup verdict at all."""
-    dup = article.get("dup")
-    return not isinstance(dup, dict) or dup.get("kind", "unique") == "unique"
 
 
 def filter_articles(

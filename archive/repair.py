@@ -65,9 +65,18 @@ def repair_file(path: str | os.PathLike[str]) -> RepairResult:
     return RepairResult(src, final, records, good_end, size - good_end)
 
 
-def repair_directory(directory: str | os.PathLike[str]) -> list[RepairResult]:
-    """Repair every ``*.warc.gz.open`` file under a directory (recursively)."""
+def repair_directory(
+    directory: str | os.PathLike[str], *, cdxj: bool = False
+) -> list[RepairResult]:
+    """Repair every ``*.warc.gz.open`` file under a directory (recursively); with ``cdxj``, also
+    write each repaired file's sorted CDXJ (``archive.indexing.index_path_for``)."""
+    from archive.indexing import index_warc_file
+
     root = Path(directory)
     if not root.exists():
         return []
-    return [repair_file(p) for p in sorted(root.rglob(f"*.warc.gz{OPEN_SUFFIX}"))]
+    results = [repair_file(p) for p in sorted(root.rglob(f"*.warc.gz{OPEN_SUFFIX}"))]
+    for result in results:
+        if cdxj and result.repaired is not None:
+            index_warc_file(result.repaired)
+    return results

@@ -13,7 +13,6 @@ from typing import Any
 import click
 
 from archive.errors import NewsarcError
-from archive.indexing import index_warc_file
 from archive.repair import repair_directory
 from crawler.cli_analysis import export, search, wacz
 from crawler.cli_archive import get, index, list_crawls
@@ -174,10 +173,8 @@ def repair(directory: str, as_json: bool) -> None:
 
         newsarc repair ./newsarc-data
     """
-    results = repair_directory(directory)
+    results = repair_directory(directory, cdxj=True)
     for r in results:
-        if r.repaired is not None:
-            index_warc_file(r.repaired)
         if as_json:
             click.echo(
                 json.dumps(

@@ -43,7 +43,7 @@ def upload(resume: bool, out: str, spool: str, keep_local: bool, as_json: bool) 
     root = Path(spool)
     if not root.is_dir():
         raise click.BadParameter(f"no spool at {spool}", param_hint="--spool")
-    repair_directory(root)
+    repair_directory(root, cdxj=True)  # their indexes go up with them
     uploader = Uploader(open_storage(out), root, keep_local=keep_local)
     queued = len(uploader.submit_tree(root, keep=lambda path: path.name == "index.sqlite"))
     done = uploader.drain()

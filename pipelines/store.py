@@ -65,5 +65,9 @@ class ArticleStore:
 
 
 def read_articles(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
-    with Path(path).open(encoding="utf-8") as fh:
-        return [json.loads(line) for line in fh if line.strip()]
+    """Every article of a local ``articles/<crawl-id>.jsonl`` (see :mod:`archive.articles`)."""
+    from archive.articles import read_articles as read_stored
+    from archive.storage_local import LocalStorage
+
+    file = Path(path)
+    return list(read_stored(LocalStorage(file.parent), file.name))

@@ -24,7 +24,6 @@ from scrapy import signals
 
 from archive import warc
 from archive.errors import WarcWriteError
-from archive.indexing import index_warc_file
 from archive.repair import repair_directory
 from archive.writer import DEFAULT_MAX_SIZE, ExchangeLocations, WarcWriter
 
@@ -56,7 +55,7 @@ class WarcService:
     def from_crawler(cls, crawler: Crawler) -> WarcService:
         s = crawler.settings
         directory = Path(s.get("NEWSARC_WARC_DIR") or "newsarc-data/warc")
-        for result in repair_directory(directory):
+        for result in repair_directory(directory, cdxj=s.getbool("NEWSARC_CDXJ", True)):
             logger.warning(
                 "repaired interrupted WARC %s: kept %d records, dropped %d bytes",
                 result.source.name,
@@ -64,8 +63,6 @@ class WarcService:
                 result.bytes_dropped,
             )
             crawler.stats.inc_value("newsarc/warc/repaired_files")
-            if result.repaired is not None and s.getbool("NEWSARC_CDXJ", True):
-                index_warc_file(result.repaired)
         info = [(k, str(v)) for k, v in (s.getdict("NEWSARC_WARCINFO") or {}).items()]
         writer = WarcWriter(
             directory,

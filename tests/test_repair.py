@@ -77,3 +77,18 @@ def test_repair_directory_finds_nested_open_files_and_refuses_overwrite(tmp_path
     bad.write_bytes(b"")
     with pytest.raises(WarcRepairError, match="already exists"):
         repair_file(bad)
+
+
+def test_repair_directory_with_cdxj_indexes_what_it_repaired(tmp_path: Path) -> None:
+    path, _ = interrupted_file(tmp_path / "event" / "warc", 2)
+    (result,) = repair_directory(tmp_path, cdxj=True)
+    assert result.repaired is not None
+    index = tmp_path / "event" / "cdxj" / result.repaired.name.replace(".warc.gz", ".cdxj")
+    reference = subprocess.run(
+        [sys.executable, "-m", "cdxj_indexer.main", "--sort", str(result.repaired)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert index.read_text() == reference.stdout and reference.stdout.count("\n") == 2
+    assert not path.exists()

@@ -12,7 +12,6 @@ Queries are what users type (``archive/search_query.py``): words, ``"phrases"``,
 
 from __future__ import annotations
 
-import re
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -20,16 +19,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Any
-from urllib.parse import urlsplit
 
 from archive.search_query import SearchError, compile_query, parse_day
+from archive.search_rows import row, site_filter
 
 __all__ = ["ArticleSource", "Hit", "SearchError", "SearchIndex", "SyncResult", "compile_query"]
 
 TITLE_WEIGHT = 5.0
 SNIPPET_TOKENS = 24
 SCHEMA_VERSION = 2
-_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 _SCHEMA = f"""
 CREATE TABLE sources (
@@ -87,54 +85,6 @@ class Hit:
     event: str | None
     dup_kind: str | None
     score: float
-
-
-def _host(url: str | None) -> str | None:
-    try:
-        host = urlsplit(url or "").hostname
-    except ValueError:
-        return None
-    return host.rstrip(".") if host else None
-
-
-def _site_filter(site: str) -> tuple[str, list[Any]]:
-    """Host, any subdomain of it, or the sitename (case-insensitive)."""
-    value = site.strip()
-    host = (_host(value) or "") if "://" in value else value.lower().rstrip(".")
-    host = host.removeprefix("www.")
-    dotted = "." + host
-    clause = "(a.site = ? OR substr(a.site, ?) = ? OR a.sitename_key = ?)"
-    return clause, [host, -len(dotted), dotted, value.casefold()]
-
-
-def _nested(article: dict[str, Any], key: str, field: str) -> Any:
-    value = article.get(key)
-    return value.get(field) if isinstance(value, dict) else None
-
-
-def _text(value: Any) -> str | None:
-    return None if value is None else str(value)
-
-
-def _row(source: str, a: dict[str, Any]) -> tuple[Any, ...]:
-    url, sitename, when = _text(a.get("url")), _text(a.get("sitename")), _text(a.get("date"))
-    lang = _text(a.get("language"))
-    return (
-        source,
-        _text(a.get("id")),
-        url,
-        _text(a.get("canonical_url")),
-        sitename,
-        sitename.casefold() if sitename else None,
-        _host(url),
-        when,
-        when[:10] if when and _DAY.match(when) else None,
-        lang.lower() if lang else None,
-        *(_text(a.get(key)) for key in ("event", "crawl_id")),
-        _text(_nested(a, "dup", "kind")),
-        _text(_nested(a, "dup", "of")),
-        *(_text(a.get(key)) for key in ("story", "title", "text")),
-    )
 
 
 class SearchIndex:
@@ -226,7 +176,7 @@ class SearchIndex:
     def _index(self, source: ArticleSource) -> int:
         with self._transaction():
             self._delete(source.name)
-            rows = (_row(source.name, article) for article in source.load())
+            rows = (row(source.name, article) for article in source.load())
             count = max(self._db.executemany(_INSERT, rows).rowcount, 0)
             self._db.execute(
                 "INSERT INTO fts (rowid, title, text) "
@@ -277,7 +227,7 @@ class SearchIndex:
                 where.append(clause)
                 params.append(value)
         if site and site.strip():
-            clause, values = _site_filter(site)
+            clause, values = site_filter(site)
             where.append(clause)
             params += values
         if unique_only:

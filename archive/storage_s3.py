@@ -40,6 +40,7 @@ from botocore.exceptions import ConnectionError as BotoConnectionError
 
 from archive.errors import ObjectNotFound, StorageError, StorageUnavailable
 from archive.storage import ObjectInfo, check_key, segment_problem, split_prefix
+from archive.storage_s3_errors import client_error, code_of, status_of
 
 logger = logging.getLogger(__name__)
 MiB = 1 << 20
@@ -289,21 +290,3 @@ class S3Storage:
     def call(self, op: str, key: str, fn: Callable[[], T]) -> T:
         with self.errors(op, key):
             return fn()
-
-
-def status_of(exc: ClientError) -> int:
-    return int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
-
-
-def code_of(exc: ClientError) -> str:
-    return str(exc.response.get("Error", {}).get("Code") or "")
-
-
-def client_error(op: str, where: str, exc: ClientError) -> StorageError:
-    status, code = status_of(exc), code_of(exc)
-    message = f"S3 {op} {where}: {code or 'error'} (HTTP {status})"
-    if status >= 500 or status == 429:
-        return StorageUnavailable(message + " after retries")
-    if status == 404:  # NoSuchKey, or NoSuchBucket: a bucket not yet created holds nothing
-        return ObjectNotFound(message)
-    return StorageError(message)

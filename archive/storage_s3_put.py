@@ -26,7 +26,8 @@ from botocore.exceptions import ClientError
 
 from archive.errors import StorageError, StorageVerifyError
 from archive.storage import ObjectInfo
-from archive.storage_s3 import MiB, code_of
+from archive.storage_s3 import MiB
+from archive.storage_s3_errors import code_of
 
 if TYPE_CHECKING:
     from pathlib import Path

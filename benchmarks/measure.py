@@ -36,6 +36,8 @@ class Measured:
     server_cpu_seconds: float
     machine_busy_seconds: float  # all CPUs, every process: others' load shows up here
     timed_out: bool
+    cpu_split: dict[str, float] | None = None
+    cmds: object = None  # CPU s by process role (sampled from /proc)
 
     @property
     def other_cpu_seconds(self) -> float:
@@ -85,6 +87,8 @@ def run_measured(
 
         timer = threading.Timer(timeout, kill)
         timer.start()
+        sampler = _TreeSampler(proc.pid)
+        sampler.start()
         try:
             _, status, usage = os.wait4(proc.pid, 0)
         except BaseException:  # interrupted (Ctrl-C, SIGTERM): take the child's tree down too
@@ -93,6 +97,7 @@ def run_measured(
             raise
         finally:
             timer.cancel()
+            sampler.stop()
         wall = time.perf_counter() - started
     proc.returncode = os.waitstatus_to_exitcode(status)  # reaped by wait4, not by Popen
     return Measured(
@@ -105,7 +110,61 @@ def run_measured(
         server_cpu_seconds=server_cpu() - cpu_before,
         machine_busy_seconds=machine_busy_seconds() - busy_before,
         timed_out=timed_out.is_set(),
+        cpu_split=sampler.split(),
     )
+
+
+class _TreeSampler(threading.Thread):
+    """Samples user+sys CPU of every process under ``root`` from /proc every 0.2 s, by role:
+    ``main`` (the tool itself), ``workers`` (forkserver children), ``other`` (the rest of the
+    tree). A process's last 0.2 s can be missed, so the split is approximate; the totals of the
+    measurement come from ``wait4``."""
+
+    def __init__(self, root: int) -> None:
+        super().__init__(daemon=True)
+        self.root = root
+        self.seen: dict[int, tuple[str, float]] = {}
+        self._done = threading.Event()
+
+    def run(self) -> None:
+        while not self._done.wait(0.2):
+            self._sample()
+
+    def stop(self) -> None:
+        self._done.set()
+        self.join()
+
+    def _sample(self) -> None:
+        procs: dict[int, tuple[int, float, str]] = {}
+        for entry in os.scandir("/proc"):
+            if not entry.name.isdigit():
+                continue
+            try:
+                stat = Path(f"/proc/{entry.name}/stat").read_text()
+                cmd = Path(f"/proc/{entry.name}/cmdline").read_bytes()
+            except OSError:
+                continue
+            fields = stat.rsplit(")", 1)[1].split()
+            ppid, cpu = int(fields[1]), (int(fields[11]) + int(fields[12])) / _TICK
+            procs[int(entry.name)] = (ppid, cpu, cmd.decode("utf-8", "replace"))
+        tree = {self.root}
+        for pid in sorted(procs):  # parents have smaller pids here, except after a wrap
+            if procs[pid][0] in tree:
+                tree.add(pid)
+        for pid in tree - {self.root}:
+            if pid in procs:
+                ppid, cpu, cmd = procs[pid]
+                if "forkserver" in cmd:
+                    role = "workers"
+                else:
+                    role = "main" if ppid == self.root else "other"
+                self.seen[pid] = (role, cpu)
+
+    def split(self) -> dict[str, float]:
+        out: dict[str, float] = {}
+        for role, cpu in self.seen.values():
+            out[role] = round(out.get(role, 0.0) + cpu, 2)
+        return out
 
 
 def _reap_tree(command: list[str]) -> int:

@@ -98,6 +98,13 @@ def result_row(tool: str, m: Measured, w: WarcStats, extra: dict[str, Any]) -> d
         "cpu_sys_seconds": round(m.sys_seconds, 2),
         "cpu_seconds": round(m.cpu_seconds, 2),
         "cpu_ms_per_page": round(1000 * m.cpu_seconds / pages, 2) if pages else None,
+        # CPU s by process (sampled: approximate): the tool's own process, extraction workers
+        "cpu_split": m.cpu_split,
+        "cpu_ms_per_page_split": {
+            k: round(1000 * v / pages, 2) for k, v in (m.cpu_split or {}).items()
+        }
+        if pages
+        else None,
         "max_rss_mib": round(m.max_rss_kib / 1024, 1),
         "server_cpu_seconds": round(m.server_cpu_seconds, 2),
         "other_cpu_seconds": round(m.other_cpu_seconds, 2),

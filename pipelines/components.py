@@ -7,109 +7,27 @@ dedup → store. Every drop is counted under ``newsarc/…``.
 from __future__ import annotations
 
 import asyncio
-import multiprocessing
-import os
 import shutil
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from scrapy.exceptions import DropItem, NotConfigured
 
-from archive.articles import article_id
-from pipelines.article import Article, Hints, parse_when
-from pipelines.page import Page
-from pipelines.relevance import Relevance, RelevanceScorer
+from archive.articles import article_id  # noqa: F401  (re-exported)
+from pipelines.article import parse_when
+from pipelines.extraction import (  # noqa: F401  (re-exported: the item and helpers live there)
+    ArticleItem,
+    ExtractionPipeline,
+    event_scorer,
+    extraction_pool,
+    hints_for,
+)
+from pipelines.relevance import RelevanceScorer
 from pipelines.store import ArticleStore
-from pipelines.worker import analyse, warm
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
-
-HINT_SOURCES = {"feed": "feed", "sitemap": "news-sitemap", "gdelt": "gdelt"}
-
-
-@dataclass
-class ArticleItem:
-    """A page on its way through the article pipelines."""
-
-    id: str
-    url: str
-    fetched_at: str | None
-    warc: dict[str, Any]
-    article: Article
-    signatures: Any
-    relevance: Relevance | None = None
-    verdict: Any = None
-
-
-def hints_for(source: str, discovered_date: str | None) -> Hints | None:
-    if not discovered_date:
-        return None
-    kind = HINT_SOURCES.get(source.split(":", 1)[0])
-    return Hints(date=discovered_date, date_source=kind) if kind else None
-
-
-class ExtractionPipeline:
-    """Runs extraction + dedup signatures in a process pool; Page → ArticleItem."""
-
-    def __init__(self, workers: int, stats: Any) -> None:
-        self.workers = workers
-        self.stats = stats
-        self.pool: ProcessPoolExecutor | None = None
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> ExtractionPipeline:
-        workers = crawler.settings.getint("NEWSARC_EXTRACT_WORKERS") or os.cpu_count() or 1
-        return cls(workers, crawler.stats)
-
-    async def open_spider(self) -> None:
-        context = multiprocessing.get_context("forkserver")
-        self.pool = ProcessPoolExecutor(self.workers, mp_context=context)
-        loop = asyncio.get_running_loop()
-        await asyncio.gather(*(loop.run_in_executor(self.pool, warm) for _ in range(self.workers)))
-
-    def close_spider(self) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(wait=True, cancel_futures=True)
-
-    async def process_item(self, item: Any) -> Any:
-        if not isinstance(item, Page):
-            return item
-        if item.record is None or item.status != 200 or "html" not in item.content_type.lower():
-            self.stats.inc_value("newsarc/extract/skipped_not_html")
-            raise DropItem(f"not an HTML page: {item.url}")
-        headers = {k.lower(): v[-1] for k, v in item.headers.items() if v}
-        assert self.pool is not None
-        loop = asyncio.get_running_loop()
-        try:
-            result = await loop.run_in_executor(
-                self.pool,
-                analyse,
-                item.url,
-                headers,
-                item.body,
-                hints_for(item.source, item.discovered_date),
-            )
-        except Exception as exc:  # a bug or crash in a worker must not stop the crawl
-            self.stats.inc_value("newsarc/extract/error")
-            raise DropItem(
-                f"extraction failed for {item.url}: {exc!r}", log_level="WARNING"
-            ) from exc
-        if result is None:
-            self.stats.inc_value("newsarc/extract/no_article")
-            raise DropItem(f"no article text: {item.url}")
-        article, sig = result
-        self.stats.inc_value("newsarc/extract/articles")
-        return ArticleItem(
-            id=article_id(item.record.record_id),
-            url=item.url,
-            fetched_at=item.fetched_at,
-            warc=item.record.as_dict(),
-            article=article,
-            signatures=sig,
-        )
 
 
 class RelevancePipeline:
@@ -121,16 +39,16 @@ class RelevancePipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RelevancePipeline:
-        event = getattr(crawler.spider, "event", None)
-        if event is None:
+        scorer = event_scorer(crawler)
+        if scorer is None:
             raise NotConfigured("relevance needs the event spider")
-        threshold = crawler.settings.getfloat("NEWSARC_RELEVANCE_THRESHOLD", 0.5)
-        return cls(RelevanceScorer(event.match, event.window(), threshold), crawler.stats)
+        return cls(scorer, crawler.stats)
 
     def process_item(self, item: Any) -> Any:
         if not isinstance(item, ArticleItem):
             return item
-        item.relevance = self.scorer.score(item.article)
+        if item.relevance is None:  # scored in the worker when extraction had the scorer
+            item.relevance = self.scorer.score(item.article)
         if not item.relevance.on_event:
             self.stats.inc_value(f"newsarc/relevance/off_event/{item.relevance.reason}")
             raise DropItem(f"off-event ({item.relevance.reason}): {item.url}")

@@ -32,6 +32,7 @@ from pipelines.extract_prepare import prepare
 from pipelines.extract_readability import NAME as READABILITY
 from pipelines.extract_readability import readability_lines
 from pipelines.extract_teaser import teaser_reasons
+from pipelines.links import HAS_BASE_TEXT, Link, links_in
 from pipelines.textclean import clean_lines, mark_links, norm
 
 TRAFILATURA = "trafilatura " + version("trafilatura")
@@ -70,11 +71,40 @@ def extract(
     ``now`` (aware; default: the current time) bounds plausible publication dates. Never raises
     on bad input: malformed markup, wrong charsets, binary bodies and empty pages give None.
     """
+    return extract_page(url, headers, body, hints=hints, now=now, links=False)[0]
+
+
+def extract_page(
+    url: str,
+    headers: Mapping[str, str],
+    body: bytes,
+    *,
+    hints: Hints | None = None,
+    now: datetime | None = None,
+    links: bool = True,
+) -> tuple[Article | None, list[Link]]:
+    """The article (as ``extract``) and the page's links (as ``pipelines.links.extract_links``),
+    from one parse: the links are read before extraction cleans the tree. For the crawl's
+    workers, which would otherwise parse every page twice. Never raises on bad input."""
     try:
-        return _extract(url, headers, body, hints, now)
+        parsed = _parse(headers, body)
+    except (ValueError, etree.LxmlError, RecursionError, LookupError) as exc:
+        log.debug("parsing failed for %s: %r", url, exc)
+        return None, []
+    if parsed is None:
+        return None, []
+    tree, html, encoding = parsed
+    found = []
+    if links:
+        try:
+            found = links_in(tree, url, encoding, has_base=HAS_BASE_TEXT.search(html) is not None)
+        except (ValueError, etree.LxmlError, RecursionError) as exc:
+            log.debug("reading links failed for %s: %r", url, exc)
+    try:
+        return _article(url, tree, encoding, hints, now), found
     except (ValueError, etree.LxmlError, RecursionError, LookupError) as exc:
         log.debug("extraction failed for %s: %r", url, exc)
-        return None
+        return None, found
 
 
 def warm_up() -> None:
@@ -82,20 +112,24 @@ def warm_up() -> None:
     language_of("Warm-up text for the language model, in plain English words.", None)
 
 
-def _extract(
-    url: str,
-    headers: Mapping[str, str],
-    body: bytes,
-    hints: Hints | None,
-    now: datetime | None,
-) -> Article | None:
+def _parse(
+    headers: Mapping[str, str], body: bytes
+) -> tuple[lxml.html.HtmlElement, str, str] | None:
     body = maybe_gunzip(body or b"")[:MAX_BODY]
     if not body.strip() or not is_html(headers, body):
         return None
     html, encoding = decode_html(headers, body)
     tree = parse_html(html)
-    if tree is None:
-        return None
+    return None if tree is None else (tree, html, encoding)
+
+
+def _article(
+    url: str,
+    tree: lxml.html.HtmlElement,
+    encoding: str,
+    hints: Hints | None,
+    now: datetime | None,
+) -> Article | None:
     meta = page_meta(tree, url)
     anchors = _anchors(tree)
     prepare(tree)

@@ -103,6 +103,7 @@ def reextract(
                     http.header_dict(),
                     http.body,
                     hints_for(source, dated),
+                    scorer,
                 )
                 pending.append((path, record, future))
                 while len(pending) > 4 * workers:
@@ -132,7 +133,7 @@ def _finish(
     if result is None:
         summary.counts["no_article"] += 1
         return
-    article, sig = result
+    article, relevance, sig = result
     location = RecordLocation(
         path.name,
         record.offset,
@@ -148,7 +149,7 @@ def _finish(
         article=article,
         signatures=sig,
     )
-    item.relevance = scorer.score(article)
+    item.relevance = relevance or scorer.score(article)
     if not item.relevance.on_event:
         summary.counts[f"off_event/{item.relevance.reason}"] += 1
         return

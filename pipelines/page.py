@@ -24,6 +24,11 @@ class Page:
     depth: int
     discovered_date: str | None = None
     fetched_at: str | None = None  # WARC-Date of the response record
+    # Set when the spider had the page analysed (to read its links from the workers' parse):
+    # the extraction pipeline then uses this instead of a second trip to the pool.
+    analysed: bool = field(default=False, repr=False)
+    analysis: Any = field(default=None, repr=False)  # pipelines.worker.Analysis | None
+    analysis_error: BaseException | None = field(default=None, repr=False)
 
     @classmethod
     def from_response(cls, response: Response) -> Page:

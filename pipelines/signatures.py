@@ -21,7 +21,6 @@ from functools import lru_cache
 from typing import Any
 
 import numpy as np
-from datasketch import MinHash
 
 from pipelines.dedup_lsh import _fmix64
 from pipelines.dedup_text import Token, content_lines, tokens
@@ -31,7 +30,6 @@ SHINGLE = 5
 QUOTE_GRAM = 3
 LEAD_SENTENCES = 2
 NAME_PREFIX = 4  # names are keyed by 4 letters: Russia/Russian, China/Chinese, Sergei/Sergey
-_PERMUTATIONS = MinHash(num_perm=NUM_PERM, seed=1).permutations
 _MASK64 = (1 << 64) - 1
 
 
@@ -115,9 +113,19 @@ def shingle_hashes(seq: np.ndarray) -> np.ndarray:
         return _fmix64(acc) >> np.uint64(32)
 
 
+@lru_cache(maxsize=1)
+def _datasketch() -> tuple[Any, Any]:
+    """datasketch's MinHash class and our permutations, imported on first use: datasketch pulls
+    in scipy (~1-2 s), which the crawl's main process (the dedup index) never needs."""
+    from datasketch import MinHash
+
+    return MinHash, MinHash(num_perm=NUM_PERM, seed=1).permutations
+
+
 def minhash(hashes: np.ndarray) -> bytes:
     """datasketch MinHash of pre-hashed 32-bit values, as NUM_PERM uint32 values."""
-    m = MinHash(num_perm=NUM_PERM, hashfunc=_identity, permutations=_PERMUTATIONS)
+    minhash_class, permutations = _datasketch()
+    m = minhash_class(num_perm=NUM_PERM, hashfunc=_identity, permutations=permutations)
     if len(hashes):
         m.update_batch(hashes.tolist())
     return m.hashvalues.astype("<u4").tobytes()

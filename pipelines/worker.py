@@ -1,32 +1,82 @@
-"""The function extraction workers run: extraction and the dedup signatures, in one process hop.
+"""The function extraction workers run: extraction, relevance and dedup signatures, in one hop.
 
 Runs in a process pool (never on the reactor). Everything in and out is picklable.
+
+Given the event's scorer, the worker judges relevance itself and computes dedup signatures only
+for on-event articles: off-event pages never reach the dedup index, and signatures cost about
+three quarters as much CPU as extraction (benchmarks/README.md).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import NamedTuple
+
+import numpy as np
 
 from pipelines.article import Article, Hints
+from pipelines.relevance import Relevance, RelevanceScorer
+
+
+class Analysis(NamedTuple):
+    article: Article
+    relevance: Relevance | None  # None when no scorer was given
+    signatures: object  # pipelines.signatures.Signatures; None for an off-event article
+
+
+class PageAnalysis(NamedTuple):
+    """What the crawl's workers return for one fetched page."""
+
+    analysis: Analysis | None  # None: the page holds no article
+    links: tuple[tuple[str, str, bool], ...]  # (url, anchor text, nofollow), as Link fields
 
 
 def analyse(
-    url: str, headers: Mapping[str, str], body: bytes, hints: Hints | None = None
-) -> tuple[Article, object] | None:
-    """Extract the article and compute its dedup signatures; None when the page has no article."""
+    url: str,
+    headers: Mapping[str, str],
+    body: bytes,
+    hints: Hints | None = None,
+    scorer: RelevanceScorer | None = None,
+) -> Analysis | None:
+    """Extract the article, score it, sign it if on-event; None when the page has no article."""
     from pipelines.extract import extract
+
+    return _judge(extract(url, headers, body, hints=hints), scorer)
+
+
+def analyse_page(
+    url: str,
+    headers: Mapping[str, str],
+    body: bytes,
+    hints: Hints | None = None,
+    scorer: RelevanceScorer | None = None,
+) -> PageAnalysis:
+    """``analyse`` plus the page's links, from one parse of the page (the crawl's workers)."""
+    from pipelines.extract import extract_page
+
+    article, links = extract_page(url, headers, body, hints=hints)
+    return PageAnalysis(
+        _judge(article, scorer), tuple((link.url, link.text, link.nofollow) for link in links)
+    )
+
+
+def _judge(article: Article | None, scorer: RelevanceScorer | None) -> Analysis | None:
     from pipelines.signatures import signatures
 
-    article = extract(url, headers, body, hints=hints)
     if article is None:
         return None
-    return article, signatures(article.text, article.title)
+    relevance = scorer.score(article) if scorer is not None else None
+    if relevance is not None and not relevance.on_event:
+        return Analysis(article, relevance, None)
+    return Analysis(article, relevance, signatures(article.text, article.title))
 
 
 def warm() -> bool:
     """Import the heavy modules once per worker, before the first page arrives."""
-    import pipelines.signatures  # noqa: F401
     from pipelines.extract import warm_up
+    from pipelines.signatures import minhash
+
+    minhash(np.zeros(0, dtype=np.uint64))  # imports datasketch (and scipy) now, not mid-crawl
 
     warm_up()  # the language model, once per worker
     return True

@@ -28,6 +28,7 @@ from crawler.discovery.links import Link, date_in_url, extract_links, link_prior
 from crawler.discovery.sitemaps import parse_sitemap
 from crawler.event import EventSpec, load_event
 from crawler.eventsettings import apply_event_settings
+from pipelines.extraction import extraction_pool
 from pipelines.page import Page
 from pipelines.warc import warc_service
 
@@ -109,11 +110,10 @@ class EventSpider(scrapy.Spider):
     # -- callbacks ------------------------------------------------------------------------------
 
     async def parse_page(self, response: Response) -> AsyncIterator[Any]:
-        links: list[Link] = []
-        if isinstance(response, TextResponse) and _is_html(response):
-            links = extract_links(response.body, response.url, response.encoding, self._requested)
+        page = Page.from_response(response)
+        links = await self._links(response, page)
         await self._metadata(response, [link.url for link in links])
-        yield Page.from_response(response)
+        yield page
         if not (self.event.sources.follow_links and links):
             return
         hops = int(response.meta.get("newsarc_hops", 0))
@@ -134,6 +134,18 @@ class EventSpider(scrapy.Spider):
                 depth=hops + 1,
                 via=response.url,
             )
+
+    async def _links(self, response: Response, page: Page) -> list[Link]:
+        """The page's links: read by the extraction workers from the tree they parse anyway
+        when the page goes to extraction (one parse per page), else parsed here."""
+        pool = extraction_pool(self.crawler)
+        if pool is not None:
+            found = await pool.analyse_page(page)
+            if found is not None:
+                return [Link(*link) for link in found]
+        if isinstance(response, TextResponse) and _is_html(response):
+            return extract_links(response.body, response.url, response.encoding, self._requested)
+        return []
 
     async def parse_feed(self, response: Response) -> AsyncIterator[Any]:
         result = parse_feed(response.body, response.url)

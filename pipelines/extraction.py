@@ -1,0 +1,178 @@
+"""Extraction as a Scrapy item pipeline: the process pool, and the item it makes of a Page.
+
+The pool runs ``pipelines.worker`` (extraction, relevance, dedup signatures; the page's links
+for the spider). The spider reaches the pipeline through :func:`extraction_pool` to read a
+page's links from the same parse; such a page is not sent to the pool twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+import os
+import weakref
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from scrapy.exceptions import DropItem
+
+from archive.articles import article_id
+from pipelines.article import Article, Hints
+from pipelines.page import Page
+from pipelines.relevance import Relevance, RelevanceScorer
+from pipelines.worker import Analysis, PageAnalysis, analyse, analyse_page, warm
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+
+logger = logging.getLogger(__name__)
+_POOLS: weakref.WeakKeyDictionary[Any, ExtractionPipeline] = weakref.WeakKeyDictionary()
+HINT_SOURCES = {"feed": "feed", "sitemap": "news-sitemap", "gdelt": "gdelt"}
+
+
+@dataclass
+class ArticleItem:
+    """A page on its way through the article pipelines."""
+
+    id: str
+    url: str
+    fetched_at: str | None
+    warc: dict[str, Any]
+    article: Article
+    signatures: Any
+    relevance: Relevance | None = None
+    verdict: Any = None
+
+
+def event_scorer(crawler: Crawler) -> RelevanceScorer | None:
+    """The relevance scorer of the crawler's event spider (None for another spider)."""
+    event = getattr(crawler.spider, "event", None)
+    if event is None:
+        return None
+    threshold = crawler.settings.getfloat("NEWSARC_RELEVANCE_THRESHOLD", 0.5)
+    return RelevanceScorer(event.match, event.window(), threshold)
+
+
+def hints_for(source: str, discovered_date: str | None) -> Hints | None:
+    if not discovered_date:
+        return None
+    kind = HINT_SOURCES.get(source.split(":", 1)[0])
+    return Hints(date=discovered_date, date_source=kind) if kind else None
+
+
+class ExtractionPipeline:
+    """Runs extraction, relevance and dedup signatures in a process pool; Page → ArticleItem.
+
+    With the event's scorer the workers judge relevance and sign on-event articles only
+    (pipelines/worker.py); ``RelevancePipeline`` then drops the off-event ones. The spider may
+    have had a page analysed already, to read its links from the same parse
+    (:func:`extraction_pool`, :meth:`analyse_page`); such a page is not sent twice.
+    """
+
+    def __init__(self, workers: int, stats: Any, scorer: RelevanceScorer | None = None) -> None:
+        self.workers = workers
+        self.stats = stats
+        self.scorer = scorer
+        self.pool: ProcessPoolExecutor | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ExtractionPipeline:
+        workers = crawler.settings.getint("NEWSARC_EXTRACT_WORKERS") or os.cpu_count() or 1
+        pipeline = cls(workers, crawler.stats, event_scorer(crawler))
+        _POOLS[crawler] = pipeline
+        return pipeline
+
+    def open_spider(self) -> None:
+        context = multiprocessing.get_context("forkserver")
+        self.pool = ProcessPoolExecutor(self.workers, mp_context=context)
+        # Workers warm up (imports, language model) while the crawl fetches robots.txt, seeds,
+        # feeds and sitemaps; pages sent before a worker is warm wait in the pool's queue.
+        for _ in range(self.workers):
+            self.pool.submit(warm).add_done_callback(self._warmed)
+
+    def _warmed(self, future: Future[bool]) -> None:
+        if not future.cancelled() and future.exception() is not None:
+            self.stats.inc_value("newsarc/extract/warm_up_failed")
+            logger.warning("extraction worker failed to warm up: %r", future.exception())
+
+    def close_spider(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool = None
+
+    @staticmethod
+    def extractable(page: Page) -> bool:
+        return (
+            page.record is not None and page.status == 200 and "html" in page.content_type.lower()
+        )
+
+    async def analyse_page(self, page: Page) -> tuple[tuple[str, str, bool], ...] | None:
+        """Analyse ``page`` in the pool now and keep the result on it; its links, or None when
+        the pool is not running or the worker failed (the error is kept for ``process_item``)."""
+        if self.pool is None or not self.extractable(page):
+            return None
+        loop = asyncio.get_running_loop()
+        hints = hints_for(page.source, page.discovered_date)
+        page.analysed = True
+        try:
+            result: PageAnalysis = await loop.run_in_executor(
+                self.pool, analyse_page, page.url, _headers(page), page.body, hints, self.scorer
+            )
+        except Exception as exc:  # a bug or crash in a worker must not stop the crawl
+            page.analysis_error = exc
+            return None
+        page.analysis = result.analysis
+        return result.links
+
+    async def process_item(self, item: Any) -> Any:
+        if not isinstance(item, Page):
+            return item
+        if not self.extractable(item):
+            self.stats.inc_value("newsarc/extract/skipped_not_html")
+            raise DropItem(f"not an HTML page: {item.url}")
+        assert item.record is not None
+        if item.analysed:
+            result, error = item.analysis, item.analysis_error
+        else:
+            result, error = await self._analyse(item)
+        if error is not None:
+            self.stats.inc_value("newsarc/extract/error")
+            raise DropItem(
+                f"extraction failed for {item.url}: {error!r}", log_level="WARNING"
+            ) from error
+        if result is None:
+            self.stats.inc_value("newsarc/extract/no_article")
+            raise DropItem(f"no article text: {item.url}")
+        self.stats.inc_value("newsarc/extract/articles")
+        return ArticleItem(
+            id=article_id(item.record.record_id),
+            url=item.url,
+            fetched_at=item.fetched_at,
+            warc=item.record.as_dict(),
+            article=result.article,
+            signatures=result.signatures,
+            relevance=result.relevance,
+        )
+
+    async def _analyse(self, page: Page) -> tuple[Analysis | None, BaseException | None]:
+        assert self.pool is not None
+        loop = asyncio.get_running_loop()
+        hints = hints_for(page.source, page.discovered_date)
+        try:
+            result = await loop.run_in_executor(
+                self.pool, analyse, page.url, _headers(page), page.body, hints, self.scorer
+            )
+        except Exception as exc:  # a bug or crash in a worker must not stop the crawl
+            return None, exc
+        return result, None
+
+
+def extraction_pool(crawler: Crawler) -> ExtractionPipeline | None:
+    """The crawler's extraction pipeline, if it is enabled (the spider reads links through it)."""
+    return _POOLS.get(crawler)
+
+
+def _headers(page: Page) -> dict[str, str]:
+    return {k.lower(): v[-1] for k, v in page.headers.items() if v}

@@ -94,6 +94,8 @@ NEWSARC_OPERATOR = ""  # contact of the person or institution running the crawl 
 NEWSARC_CONNECT_TO: dict[
     str, str
 ] = {}  # {"host[:port]": "IP:PORT"}: connect there instead of resolving (trusted)
+NEWSARC_KEEPALIVE = True  # reuse HTTP/1.1 connections (one handshake per host, not per page)
+NEWSARC_KEEPALIVE_IDLE = 4.0  # seconds an idle connection is kept (under common server timeouts)
 NEWSARC_ALLOW_PRIVATE_ADDRESSES = (
     False  # allow loopback/private/link-local targets (never metadata)
 )

@@ -1,7 +1,8 @@
 """The exact HTTP/1.1 request bytes newsarc sends for a Scrapy Request, and their archived form.
 
 Header order is: Host, then the Request's headers in the order Scrapy's middlewares set them,
-then Content-Length (if there is a body) and ``Connection: close``. Credentials never reach a
+then Content-Length (if there is a body) and ``Connection: keep-alive`` (or ``close`` when
+connections are not reused). Credentials never reach a
 WARC: ``Authorization`` and ``Proxy-Authorization`` values are replaced by ``[redacted]`` in
 the archived request record (the only difference from the bytes sent), and user:password in a
 URL is never sent in the request line.
@@ -43,7 +44,7 @@ def _ascii_host(value: str) -> bytes:
         return host.encode("idna") + sep.encode() + port.encode()
 
 
-def build_request_bytes(request: Request) -> bytes:
+def build_request_bytes(request: Request, *, keep_alive: bool = False) -> bytes:
     lines = [
         f"{request.method} {request_target(request.url)} HTTP/1.1".encode("ascii"),
         b"Host: " + _ascii_host(host_header(request.url)),
@@ -56,7 +57,7 @@ def build_request_bytes(request: Request) -> bytes:
     body = request.body or b""
     if body or request.method in ("POST", "PUT", "PATCH"):
         lines.append(f"Content-Length: {len(body)}".encode())
-    lines.append(b"Connection: close")
+    lines.append(b"Connection: keep-alive" if keep_alive else b"Connection: close")
     return b"\r\n".join(lines) + b"\r\n\r\n" + body
 
 

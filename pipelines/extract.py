@@ -94,14 +94,18 @@ def extract_page(
     if parsed is None:
         return None, []
     tree, html, encoding = parsed
-    found = []
+    found: list[Link] = []
+    texts: list[str] | None = None
     if links:
+        texts = []  # anchor texts, read once for the links and for extraction's link lines
+        has_base = HAS_BASE_TEXT.search(html) is not None
         try:
-            found = links_in(tree, url, encoding, has_base=HAS_BASE_TEXT.search(html) is not None)
+            found = links_in(tree, url, encoding, has_base=has_base, anchor_texts=texts)
         except (ValueError, etree.LxmlError, RecursionError) as exc:
             log.debug("reading links failed for %s: %r", url, exc)
+            texts = None
     try:
-        return _article(url, tree, encoding, hints, now), found
+        return _article(url, tree, encoding, hints, now, texts), found
     except (ValueError, etree.LxmlError, RecursionError, LookupError) as exc:
         log.debug("extraction failed for %s: %r", url, exc)
         return None, found
@@ -129,9 +133,10 @@ def _article(
     encoding: str,
     hints: Hints | None,
     now: datetime | None,
+    anchor_texts: list[str] | None = None,
 ) -> Article | None:
     meta = page_meta(tree, url)
-    anchors = _anchors(tree)
+    anchors = _anchors(tree, anchor_texts)
     prepare(tree)
     doc = trafilatura.bare_extraction(tree, url=url, favor_precision=True, include_comments=False)
     fields = resolve_fields(meta, hints, tree, url, now)
@@ -191,11 +196,11 @@ def _mostly_text(lines: list[Line]) -> bool:
     return chars > 0 and links <= SECOND_MAX_LINK_DENSITY * chars
 
 
-def _anchors(tree: etree._Element) -> frozenset[str]:
-    """Normalised texts of the page's links (a line that is one of them is link text)."""
+def _anchors(tree: etree._Element, texts: list[str] | None = None) -> frozenset[str]:
+    """Normalised texts of the page's links (a line that is one of them is link text);
+    ``texts``: those of every ``<a>``, already read (``links_in``)."""
     found = set()
-    for link in tree.iter("a"):
-        text = link.text_content()
+    for text in (link.text_content() for link in tree.iter("a")) if texts is None else texts:
         if text and text.strip():
             found.add(norm(text))
     found.discard("")

@@ -83,11 +83,11 @@ def _resolve(href: str, base: str, encoding: str) -> str | None:
     return safe_url_string(url, encoding)
 
 
-def _anchor_text(element: lxml.html.HtmlElement) -> str:
+def _anchor_text(element: lxml.html.HtmlElement, raw: str | None = None) -> str:
     if element.tag == "area":
         text = element.get("alt") or ""
     else:
-        text = element.text_content()
+        text = element.text_content() if raw is None else raw
         if not text.strip():
             alts = element.xpath(".//img/@alt")
             text = element.get("title") or (str(alts[0]) if alts else "")
@@ -120,17 +120,25 @@ def links_in(
     *,
     has_base: bool = True,
     known: Container[str] = (),
+    anchor_texts: list[str] | None = None,
 ) -> list[Link]:
-    """``extract_links`` on a parsed document; ``has_base=False`` skips the ``<base>`` search."""
+    """``extract_links`` on a parsed document; ``has_base=False`` skips the ``<base>`` search.
+
+    ``anchor_texts``, if given, receives the text of every ``<a>`` in document order (links or
+    not), so extraction need not read them a second time."""
     base = _base(doc, base_url) if has_base else base_url
     parts = urlsplit(base)
     origin = f"{parts.scheme}://{parts.netloc}/" if parts.scheme and parts.netloc else ""
     found: dict[str, Link] = {}
     for element in doc.iter("a", "area"):
+        raw = None
+        if anchor_texts is not None and element.tag == "a":
+            raw = element.text_content()
+            anchor_texts.append(raw)
         url = _absolute(element.get("href") or "", base, encoding or "utf-8", origin)
         if url is None:
             continue
-        text = "" if url in known else _anchor_text(element)
+        text = "" if url in known else _anchor_text(element, raw)
         nofollow = "nofollow" in (element.get("rel") or "").lower().split()
         seen = found.get(url)
         if seen is not None:

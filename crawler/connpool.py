@@ -32,7 +32,10 @@ class Connection:
     exchanges: int = field(default=0)
 
     def alive(self) -> bool:
-        return not (self.writer.transport.is_closing() or self.reader.at_eof())
+        # bytes that arrived while idle were asked for by nobody: reusing the connection would
+        # archive them as the next URL's response (the buffer has no public accessor)
+        unsolicited = bool(getattr(self.reader, "_buffer", b""))
+        return not (self.writer.transport.is_closing() or self.reader.at_eof() or unsolicited)
 
     def reusable(self) -> bool:
         trailing, closed = self.h11.trailing_data

@@ -198,6 +198,9 @@ def test_pool_drops_idle_connections_past_the_timeout() -> None:
             self.transport.close()
 
     class Reader:
+        def __init__(self) -> None:
+            self._buffer = bytearray()  # what asyncio.StreamReader holds unread
+
         def at_eof(self) -> bool:
             return False
 
@@ -222,3 +225,9 @@ def test_pool_drops_idle_connections_past_the_timeout() -> None:
     assert pool.take(key) is fresh  # most recent first
     assert pool.take(key) is None  # the old one was past the timeout: dropped and closed
     assert old.writer.transport.is_closing()
+    # bytes nobody asked for arrived while idle: never hand them to the next request
+    chatty = done_connection()
+    assert pool.give(key, chatty)
+    chatty.reader._buffer += b"HTTP/1.1 200 OK\r\n"  # type: ignore[attr-defined]
+    assert pool.take(key) is None
+    assert chatty.writer.transport.is_closing()

@@ -1,4 +1,6 @@
-"""The event spider: discovery and link following for one event. No extraction here.
+"""The event spider: discovery and link following for one event. No extraction here: the
+links of a page bound for extraction are read by the extraction workers from the tree they
+parse anyway (``pipelines/extraction.py``), so each page is parsed once.
 
 Sources: seeds (followed within ``allowed_domains`` up to ``max_depth``), RSS/Atom feeds,
 sitemaps (from the event file and from robots.txt ``Sitemap:`` lines of in-scope hosts;

@@ -12,6 +12,7 @@ import logging
 import multiprocessing
 import os
 import weakref
+from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -22,7 +23,7 @@ from archive.articles import article_id
 from pipelines.article import Article, Hints
 from pipelines.page import Page
 from pipelines.relevance import Relevance, RelevanceScorer
-from pipelines.worker import Analysis, PageAnalysis, analyse, analyse_page, warm
+from pipelines.worker import PageAnalysis, analyse, analyse_page, warm
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -113,18 +114,22 @@ class ExtractionPipeline:
         the pool is not running or the worker failed (the error is kept for ``process_item``)."""
         if self.pool is None or not self.extractable(page):
             return None
-        loop = asyncio.get_running_loop()
-        hints = hints_for(page.source, page.discovered_date)
         page.analysed = True
         try:
-            result: PageAnalysis = await loop.run_in_executor(
-                self.pool, analyse_page, page.url, _headers(page), page.body, hints, self.scorer
-            )
+            result: PageAnalysis = await self._in_pool(analyse_page, page)
         except Exception as exc:  # a bug or crash in a worker must not stop the crawl
             page.analysis_error = exc
             return None
         page.analysis = result.analysis
         return result.links
+
+    async def _in_pool(self, function: Callable[..., Any], page: Page) -> Any:
+        assert self.pool is not None
+        loop = asyncio.get_running_loop()
+        hints = hints_for(page.source, page.discovered_date)
+        return await loop.run_in_executor(
+            self.pool, function, page.url, _headers(page), page.body, hints, self.scorer
+        )
 
     async def process_item(self, item: Any) -> Any:
         if not isinstance(item, Page):
@@ -133,10 +138,12 @@ class ExtractionPipeline:
             self.stats.inc_value("newsarc/extract/skipped_not_html")
             raise DropItem(f"not an HTML page: {item.url}")
         assert item.record is not None
-        if item.analysed:
-            result, error = item.analysis, item.analysis_error
-        else:
-            result, error = await self._analyse(item)
+        if not item.analysed:  # the spider did not have it analysed for its links
+            try:
+                item.analysis = await self._in_pool(analyse, item)
+            except Exception as exc:  # a bug or crash in a worker must not stop the crawl
+                item.analysis_error = exc
+        result, error = item.analysis, item.analysis_error
         if error is not None:
             self.stats.inc_value("newsarc/extract/error")
             raise DropItem(
@@ -155,18 +162,6 @@ class ExtractionPipeline:
             signatures=result.signatures,
             relevance=result.relevance,
         )
-
-    async def _analyse(self, page: Page) -> tuple[Analysis | None, BaseException | None]:
-        assert self.pool is not None
-        loop = asyncio.get_running_loop()
-        hints = hints_for(page.source, page.discovered_date)
-        try:
-            result = await loop.run_in_executor(
-                self.pool, analyse, page.url, _headers(page), page.body, hints, self.scorer
-            )
-        except Exception as exc:  # a bug or crash in a worker must not stop the crawl
-            return None, exc
-        return result, None
 
 
 def extraction_pool(crawler: Crawler) -> ExtractionPipeline | None:

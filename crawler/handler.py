@@ -22,7 +22,7 @@ import ipaddress
 import logging
 import ssl
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import h11
@@ -43,6 +43,7 @@ from archive import warc
 from archive.errors import PageTooLarge, PrivateAddressRefused, WarcWriteError
 from crawler.addresses import parse_connect_to, resolve
 from crawler.connpool import Connection, ConnectionPool, Key
+from crawler.exchange import Capture, send_and_read
 from crawler.wire import build_request_bytes, redact_for_archive
 from pipelines.warc import warc_service
 
@@ -52,28 +53,12 @@ if TYPE_CHECKING:
     from scrapy.http import Response
 
 logger = logging.getLogger(__name__)
-_READ_SIZE = 65536
 _MAX_HEAD = 256 * 1024  # largest response head h11 accepts
 
 
 class RefusedRequest(IgnoreRequest):
     """A fetch refused by policy (address guard, page size): Scrapy's IgnoreRequest, so it is
     counted and skipped quietly, never retried; the pure-core reason is ``__cause__``."""
-
-
-class _Capture:
-    """Bytes and parsed state of one exchange in progress."""
-
-    def __init__(self) -> None:
-        self.reset()
-
-    def reset(self) -> None:
-        self.raw = bytearray()
-        self.body = bytearray()
-        self.status = 0
-        self.headers: list[tuple[bytes, bytes]] = []
-        self.complete = False
-        self.truncated: str | None = None
 
 
 class CaptureDownloadHandler(BaseHttpDownloadHandler):
@@ -112,13 +97,11 @@ class CaptureDownloadHandler(BaseHttpDownloadHandler):
         maxsize = int(request.meta.get("download_maxsize", self._default_maxsize) or 0)
         wire = build_request_bytes(request, keep_alive=self.keepalive)
         started = datetime.now(UTC)
-        cap = _Capture()
+        cap = Capture()
         error: BaseException | None = None
         try:
             async with asyncio.timeout(timeout):
-                await self._exchange(
-                    request, url.scheme, host, target.ip, target.port, wire, cap, maxsize
-                )
+                await self._exchange(url.scheme, host, target.ip, target.port, wire, cap, maxsize)
         except TimeoutError:
             cap.truncated = cap.truncated or "time"
             error = DownloadTimeoutError(
@@ -151,20 +134,19 @@ class CaptureDownloadHandler(BaseHttpDownloadHandler):
 
     async def _exchange(
         self,
-        request: Request,
         scheme: str,
         host: str,
         ip: str,
         port: int,
         wire: bytes,
-        cap: _Capture,
+        cap: Capture,
         maxsize: int,
     ) -> None:
         key = (scheme, host, ip, port)
         conn = self.pool.take(key) if self.keepalive else None
         if conn is not None:
             try:
-                await self._send_and_read(conn, request, wire, cap, maxsize)
+                await send_and_read(conn, wire, cap, maxsize)
             except (OSError, h11.ProtocolError):
                 await conn.close()
                 if cap.raw:  # the server answered, then failed: a real error
@@ -188,58 +170,20 @@ class CaptureDownloadHandler(BaseHttpDownloadHandler):
         )
         self.stats.inc_value("newsarc/fetch/connection_opened")
         try:
-            await self._send_and_read(conn, request, wire, cap, maxsize)
+            await send_and_read(conn, wire, cap, maxsize)
         except BaseException:
             await conn.close()
             raise
         await self._release(key, conn, cap)
 
-    async def _send_and_read(
-        self, conn: Connection, request: Request, wire: bytes, cap: _Capture, maxsize: int
-    ) -> None:
-        conn.h11.send(_h11_request(request, wire))
-        conn.h11.send(h11.EndOfMessage())
-        conn.writer.write(wire)
-        await conn.writer.drain()
-        await self._read(conn.h11, conn.reader, cap, maxsize)
-
-    async def _release(self, key: Key, conn: Connection, cap: _Capture) -> None:
+    async def _release(self, key: Key, conn: Connection, cap: Capture) -> None:
         if not (
             self.keepalive and cap.complete and not cap.truncated and self.pool.give(key, conn)
         ):
             await conn.close()
 
-    @staticmethod
-    async def _read(
-        conn: h11.Connection, reader: asyncio.StreamReader, cap: _Capture, maxsize: int
-    ) -> None:
-        while True:
-            event = conn.next_event()
-            if event is h11.NEED_DATA:
-                data = await reader.read(_READ_SIZE)
-                if maxsize and len(cap.body) + len(data) > maxsize and cap.status:
-                    cap.raw += data
-                    cap.truncated = "length"
-                    return
-                cap.raw += data
-                conn.receive_data(data)
-            elif isinstance(event, h11.Response):
-                cap.status = event.status_code
-                cap.headers = list(event.headers.raw_items())
-                length = _content_length(cap.headers)
-                if maxsize and length is not None and length > maxsize:
-                    cap.truncated = "length"
-                    return
-            elif isinstance(event, h11.Data):
-                cap.body += event.data
-            elif isinstance(event, h11.EndOfMessage):
-                cap.complete = True
-                return
-            elif isinstance(event, h11.ConnectionClosed):
-                return
-
     async def _archive(
-        self, request: Request, wire: bytes, cap: _Capture, started: datetime, ip: str
+        self, request: Request, wire: bytes, cap: Capture, started: datetime, ip: str
     ) -> None:
         exchange = warc.HttpExchange(
             url=request.url,
@@ -257,7 +201,7 @@ class CaptureDownloadHandler(BaseHttpDownloadHandler):
         request.meta["newsarc_record"] = locations.response
         request.meta["newsarc_fetched_at"] = warc.warc_date(started)
 
-    def _response(self, request: Request, cap: _Capture, ip: str, flags: list[str]) -> Response:
+    def _response(self, request: Request, cap: Capture, ip: str, flags: list[str]) -> Response:
         headers = Headers()
         for name, value in cap.headers:
             headers.appendlist(name, value)
@@ -286,22 +230,3 @@ class CaptureDownloadHandler(BaseHttpDownloadHandler):
 
     async def close(self) -> None:
         await self.pool.close()
-
-
-def _content_length(headers: list[tuple[bytes, bytes]]) -> int | None:
-    for name, value in headers:
-        if name.lower() == b"content-length":
-            try:
-                return int(value)
-            except ValueError:
-                return None
-    return None
-
-
-def _h11_request(request: Request, wire: bytes) -> h11.Request:
-    """The h11 event matching ``wire``: h11 needs it to know how to frame the response."""
-    head = wire.split(b"\r\n\r\n", 1)[0].split(b"\r\n")
-    method, target, _ = head[0].split(b" ", 2)
-    headers: list[Any] = [tuple(line.split(b":", 1)) for line in head[1:]]
-    headers = [(k.strip(), v.strip()) for k, v in headers]
-    return h11.Request(method=method, target=target, headers=headers)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 from dataclasses import dataclass
 from typing import Any
@@ -55,9 +56,19 @@ def crawl_settings(options: CrawlOptions) -> Settings:
 
 def run_crawl(event: EventSpec, options: CrawlOptions) -> dict[str, Any]:
     """Crawl ``event`` to completion (blocking). Returns the crawl's Scrapy stats."""
-    process = CrawlerProcess(crawl_settings(options))
+    settings = crawl_settings(options)
+    process = CrawlerProcess(settings)
     crawler = process.create_crawler(EventSpider)
     process.crawl(crawler, event=event)
-    process.start()
+    # Scrapy leaves the root logger at NOTSET and filters in its handler, so every "Crawled"
+    # and "Dropped" DEBUG line is built and thrown away (two records per page). Filter at the
+    # logger instead, for this crawl only.
+    root = logging.getLogger()
+    before = root.level
+    root.setLevel(settings.get("LOG_LEVEL"))
+    try:
+        process.start()
+    finally:
+        root.setLevel(before)
     sys.stderr.flush()
     return dict(crawler.stats.get_stats() or {})

@@ -101,7 +101,8 @@ def _containment(a: set[int], b: set[int], empty: float = 0.0) -> float:
 def _sentences(blob: bytes) -> tuple[np.ndarray, np.ndarray]:
     """A sentence-by-stem incidence in sparse form: (row of each entry, stem of each entry),
     one entry per distinct stem of a sentence, for sentences of >= MIN_SENTENCE_STEMS stems
-    (rows renumbered 0..n-1). ``0`` separates sentences in the blob."""
+    (rows renumbered 0..n-1), ordered by stem so that ``_alignment`` joins two of them without
+    sorting again. ``0`` separates sentences in the blob."""
     values = array(blob).astype(np.int64)
     words = values != 0
     keys = np.unique((np.cumsum(~words)[words] << 32) | values[words])
@@ -110,8 +111,10 @@ def _sentences(blob: bytes) -> tuple[np.ndarray, np.ndarray]:
     kept = sizes >= MIN_SENTENCE_STEMS
     keep = kept[rows]
     rows = (np.cumsum(kept) - 1)[rows[keep]]
-    rows.flags.writeable = False  # cached: shared by every caller
     stems = stems[keep]
+    order = np.argsort(stems, kind="stable")  # once per document, not once per comparison
+    rows, stems = rows[order], stems[order]
+    rows.flags.writeable = False  # cached: shared by every caller
     stems.flags.writeable = False
     return rows, stems
 
@@ -131,13 +134,12 @@ def _alignment(
         (ra, sa, na), (rb, sb, nb) = (rb, sb, nb), (ra, sa, na)
     if na == 0:
         return 0.0, 0
-    order = np.argsort(sb, kind="stable")
-    sb, rb_by_stem = sb[order], rb[order]
+    # Both lists are ordered by stem (``_sentences``): the queries are sorted too.
     lo = np.searchsorted(sb, sa, "left")
     counts = np.searchsorted(sb, sa, "right") - lo  # entries of b sharing each entry's stem
     starts = np.cumsum(counts) - counts
     index = np.arange(int(counts.sum())) + np.repeat(lo - starts, counts)
-    pairs = np.repeat(ra, counts) * nb + rb_by_stem[index]
+    pairs = np.repeat(ra, counts) * nb + rb[index]
     shared = np.bincount(pairs, minlength=na * nb).reshape(na, nb)
     union = np.bincount(ra, minlength=na)[:, None] + np.bincount(rb, minlength=nb)[None, :]
     union = union - shared

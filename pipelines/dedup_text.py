@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
+from itertools import pairwise
 from typing import NamedTuple
 
 WORD = re.compile(r"\w+")
@@ -48,17 +49,17 @@ SUFFIXES = ("ational", "ation", "ments", "ment", "ness", "ings", "ing", "ies", "
 STEM_LENGTH = 6
 
 
-class Token(NamedTuple):
-    """One word: casefolded form, its light stem and what surrounds it."""
+class Tokens(NamedTuple):
+    """Every word of a text, in order, as parallel columns (one entry per word)."""
 
-    norm: str
-    stem: str
-    sentence: int
-    quoted: bool
-    cap: bool  # written with a capital
-    entity: bool  # a capitalised name, not a sentence-initial word
-    number: bool
-    content: bool  # neither a stop word nor a calendar word
+    norm: tuple[str, ...]  # casefolded form
+    stem: tuple[str, ...]  # light stem (numbers: the number itself)
+    sentence: tuple[int, ...]  # sentence number, running across lines
+    quoted: tuple[bool, ...]  # inside quotation marks
+    cap: tuple[bool, ...]  # written with a capital
+    entity: tuple[bool, ...]  # a capitalised name, not a sentence-initial word
+    number: tuple[bool, ...]
+    content: tuple[bool, ...]  # neither a stop word nor a calendar word
 
 
 def normalise(text: str) -> str:
@@ -107,31 +108,43 @@ def quote_spans(line: str) -> list[tuple[int, int]]:
     return [(m.start(), m.end()) for m in QUOTE.finditer(line)]
 
 
-def tokens(lines: list[str]) -> list[Token]:
-    """Every word of ``lines`` in order, tagged; sentence numbers run across lines."""
-    out: list[Token] = []
-    sentence = -1
+def tokens(lines: list[str]) -> Tokens:
+    """Every word of ``lines`` in order, tagged; sentence numbers run across lines.
+
+    Each line is cut where a sentence starts and where a quotation opens or closes (always next
+    to a non-word character, so no word is cut) and the words of each piece are read at once:
+    no per-word position checks, no per-word objects.
+    """
+    words: list[str] = []
+    sentence: list[int] = []
+    quoted: list[bool] = []
+    current = -1  # the sentence of the last word read
     for line in lines:
         starts, quotes = sentence_starts(line), quote_spans(line)
+        cuts = sorted({*starts, *(q for span in quotes for q in span), len(line)})
         si = qi = 0
-        first = True
-        for match in WORD.finditer(line):
-            pos = match.start()
-            while si < len(starts) and starts[si] <= pos:
+        base = current + 1  # sentences are counted only up to the last word of a line
+        for lo, hi in pairwise(cuts):
+            found = WORD.findall(line, lo, hi)
+            if not found:
+                continue
+            while si < len(starts) and starts[si] <= lo:
                 si += 1
-                sentence += 1
-                first = True
-            while qi < len(quotes) and quotes[qi][1] <= pos:
+            while qi < len(quotes) and quotes[qi][1] <= lo:
                 qi += 1
-            quoted = qi < len(quotes) and quotes[qi][0] <= pos
-            out.append(_token(match.group(), sentence, quoted, first))
-            first = False
-    return _promote_initial_entities(out)
-
-
-def _token(raw: str, sentence: int, quoted: bool, initial: bool) -> Token:
-    norm, word_stem, cap, name_like, number, content = _word(raw)
-    return Token(norm, word_stem, sentence, quoted, cap, name_like and not initial, number, content)
+            current = base + si - 1
+            words += found
+            sentence += [current] * len(found)
+            quoted += [qi < len(quotes) and quotes[qi][0] <= lo] * len(found)
+    if not words:
+        return Tokens((), (), (), (), (), (), (), ())
+    norm, stems, cap, name_like, number, content = zip(*map(_word, words), strict=True)
+    initial = (True, *(a != b for a, b in pairwise(sentence)))
+    entity = [n and not i for n, i in zip(name_like, initial, strict=True)]
+    # A sentence-initial capitalised word is a name if it appears as one elsewhere.
+    names = {w for w, e in zip(norm, entity, strict=True) if e}
+    entity = [e or (c and w in names) for e, c, w in zip(entity, cap, norm, strict=True)]
+    return Tokens(norm, stems, tuple(sentence), tuple(quoted), cap, tuple(entity), number, content)
 
 
 @lru_cache(maxsize=1 << 18)
@@ -144,9 +157,3 @@ def _word(raw: str) -> tuple[str, str, bool, bool, bool, bool]:
     content = number or (len(norm) > 2 and norm not in STOP and norm not in CALENDAR)
     name_like = cap and not common and not number and len(norm) > 1
     return norm, norm if number else stem(norm), cap, name_like, number, content
-
-
-def _promote_initial_entities(toks: list[Token]) -> list[Token]:
-    """A sentence-initial capitalised word is a name if it appears as one elsewhere."""
-    names = {t.norm for t in toks if t.entity}
-    return [t._replace(entity=True) if t.cap and t.norm in names else t for t in toks]

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from datetime import datetime
 from importlib.metadata import version
 from typing import Any
@@ -50,6 +50,9 @@ PAGE_TEXT = etree.XPath(
 log = logging.getLogger(__name__)
 
 
+Keep = Callable[[Article], bool]
+
+
 @dataclass(frozen=True)
 class Choice:
     lines: list[Line]
@@ -65,13 +68,17 @@ def extract(
     *,
     hints: Hints | None = None,
     now: datetime | None = None,
+    keep: Keep | None = None,
 ) -> Article | None:
     """The article in an HTML response, or None (not HTML, no article text, unparseable).
 
-    ``now`` (aware; default: the current time) bounds plausible publication dates. Never raises
-    on bad input: malformed markup, wrong charsets, binary bodies and empty pages give None.
+    ``now`` (aware; default: the current time) bounds plausible publication dates. ``keep``,
+    if given, is asked about the article before its language is detected (the costliest field
+    after the text, ~1.5 ms): an article it refuses comes back with ``language=None``, for a
+    caller that drops it anyway (the crawl's off-event pages). Never raises on bad input:
+    malformed markup, wrong charsets, binary bodies and empty pages give None.
     """
-    return extract_page(url, headers, body, hints=hints, now=now, links=False)[0]
+    return extract_page(url, headers, body, hints=hints, now=now, links=False, keep=keep)[0]
 
 
 def extract_page(
@@ -82,6 +89,7 @@ def extract_page(
     hints: Hints | None = None,
     now: datetime | None = None,
     links: bool = True,
+    keep: Keep | None = None,
 ) -> tuple[Article | None, list[Link]]:
     """The article (as ``extract``) and the page's links (as ``pipelines.links.extract_links``),
     from one parse: the links are read before extraction cleans the tree. For the crawl's
@@ -105,10 +113,19 @@ def extract_page(
             log.debug("reading links failed for %s: %r", url, exc)
             texts = None
     try:
-        return _article(url, tree, encoding, hints, now, texts), found
+        article = _article(url, tree, encoding, hints, now, texts)
     except (ValueError, etree.LxmlError, RecursionError, LookupError) as exc:
         log.debug("extraction failed for %s: %r", url, exc)
         return None, found
+    if article is None:
+        return None, found
+    if keep is not None and not keep(article):
+        return replace(article, language=None), found
+    try:  # article.language is the page's declaration till now; the detector decides
+        return replace(article, language=language_of(article.text, article.language)), found
+    except (ValueError, LookupError) as exc:
+        log.debug("language detection failed for %s: %r", url, exc)
+        return article, found
 
 
 def warm_up() -> None:
@@ -154,7 +171,7 @@ def _article(
         date=fields.date.iso() if fields.date else None,
         date_source=fields.date.source if fields.date else None,
         sitename=fields.sitename,
-        language=language_of(text, meta.language),
+        language=meta.language,  # declared; extract_page() detects it (unless not kept)
         tags=fields.tags,
         canonical_url=meta.canonical_url,
         word_count=len(text.split()),

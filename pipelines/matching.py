@@ -79,6 +79,22 @@ def compile_terms(terms: Iterable[str]) -> re.Pattern[str] | None:
     return re.compile("|".join(f"(?:{s})" for s in sources))
 
 
+def compile_counters(terms: Iterable[str]) -> tuple[re.Pattern[str], ...]:
+    """Patterns whose hit counts, summed, are the number of hits of ``compile_terms(terms)``.
+
+    When every term is one whole word of letters and digits in a spaced script, no two terms can
+    hit the same stretch of text, so each gets its own pattern: a lone literal lets the regex
+    engine skip ahead, which an alternation does not (~4x faster on article-length text).
+    Otherwise (phrases, prefixes, punctuation, unspaced scripts) the single alternation.
+    """
+    terms = list(terms)
+    words = [normalize(t.strip()) for t in terms]
+    if words and all(w.isalnum() and not any(map(_unspaced, w)) for w in words):
+        return tuple(re.compile(term_pattern(w)) for w in dict.fromkeys(words))
+    pattern = compile_terms(terms)
+    return () if pattern is None else (pattern,)
+
+
 @dataclass(frozen=True)
 class MatchSpec:
     """What makes a text relevant: every ``all`` group needs a hit, no ``none`` term may hit.

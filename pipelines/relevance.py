@@ -20,7 +20,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from pipelines.article import Article, parse_when
-from pipelines.matching import ANY_BONUS, ANY_CAP, MatchSpec, compile_terms, normalize
+from pipelines.matching import (
+    ANY_BONUS,
+    ANY_CAP,
+    MatchSpec,
+    compile_counters,
+    compile_terms,
+    normalize,
+)
 
 TITLE_WEIGHT = 3
 HITS_FOR_FULL_GROUP = 3
@@ -45,12 +52,12 @@ class RelevanceScorer:
     match: MatchSpec
     window: tuple[date, date]
     threshold: float = DEFAULT_THRESHOLD
-    _groups: list[re.Pattern[str]] = field(init=False, repr=False)
+    _groups: list[tuple[re.Pattern[str], ...]] = field(init=False, repr=False)
     _any: list[re.Pattern[str]] = field(init=False, repr=False)
     _none: re.Pattern[str] | None = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        self._groups = [p for g in self.match.all if (p := compile_terms(g)) is not None]
+        self._groups = [ps for g in self.match.all if (ps := compile_counters(g))]
         self._any = [p for t in self.match.any if (p := compile_terms([t])) is not None]
         self._none = compile_terms(self.match.none)
 
@@ -60,7 +67,8 @@ class RelevanceScorer:
         if self._none is not None and (self._none.search(title) or self._none.search(body)):
             return Relevance(0.0, False, "excluded-term")
         hits = tuple(
-            TITLE_WEIGHT * len(p.findall(title)) + len(p.findall(body)) for p in self._groups
+            sum(TITLE_WEIGHT * len(p.findall(title)) + len(p.findall(body)) for p in group)
+            for group in self._groups
         )
         strengths = [min(1.0, h / HITS_FOR_FULL_GROUP) for h in hits]
         base = sum(strengths) / len(strengths) if strengths else 0.0

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from pipelines.dedup_lsh import _fmix64
-from pipelines.dedup_text import Token, content_lines, tokens
+from pipelines.dedup_text import Tokens, content_lines, tokens
 
 NUM_PERM = 128
 SHINGLE = 5
@@ -77,28 +77,35 @@ def array(blob: bytes) -> np.ndarray:
 def signatures(text: str, title: str | None = None) -> Signatures:
     """Signatures of an article's text; lines that only repeat ``title`` are ignored."""
     toks = tokens(content_lines(text, title))
-    title_toks = tokens(content_lines(title, None)) if title else []
-    norms = [t.norm for t in toks]
-    seq = np.fromiter((h32(w) for w in norms), dtype=np.uint64, count=len(norms))
-    outside = [t for t in toks if t.content and not t.quoted]
-    names = Counter(name(t) for t in toks if t.entity)
+    norms, stems = toks.norm, toks.stem
+    seq = np.fromiter(map(h32, norms), dtype=np.uint64, count=len(norms))
+    outside = [not q and c for q, c in zip(toks.quoted, toks.content, strict=True)]
+    names = Counter(_names(toks.norm, toks.entity))
+    lead = list(_names(*_lead(toks)))
+    if title:
+        lead += _names(*_lead(tokens(content_lines(title, None)), None))
     return Signatures(
         digest=hashlib.blake2b(" ".join(norms).encode("utf-8"), digest_size=16).digest(),
         words_seq=seq.astype("<u4").tobytes(),
         shingles=minhash(shingle_hashes(seq)),
-        words=minhash(np.unique([h32(t.stem) for t in toks if t.content])),
-        vocab=_sorted_set(t.stem for t in outside if not t.entity and not t.number),
+        words=minhash(np.unique([h32(w) for w, c in zip(stems, toks.content, strict=True) if c])),
+        vocab=_sorted_set(
+            w
+            for w, o, e, n in zip(stems, outside, toks.entity, toks.number, strict=True)
+            if o and not (e or n)
+        ),
         entities=_counts(names),
-        numbers=_sorted_set(t.norm for t in toks if t.number),
+        numbers=_sorted_set(w for w, n in zip(norms, toks.number, strict=True) if n),
         quotes=_sorted_set(_quote_grams(toks)),
-        sentences=_sentences(outside),
-        lead=_sorted_set(name(t) for t in [*title_toks, *_lead(toks)] if t.entity),
+        sentences=_sentences(toks, outside),
+        lead=_sorted_set(lead),
         n_words=len(norms),
     )
 
 
-def name(token: Token) -> str:
-    return token.norm[:NAME_PREFIX]
+def _names(norms: Iterable[str], entity: Iterable[bool]) -> Iterable[str]:
+    """Names are keyed by their first NAME_PREFIX letters."""
+    return (w[:NAME_PREFIX] for w, e in zip(norms, entity, strict=True) if e)
 
 
 def shingle_hashes(seq: np.ndarray) -> np.ndarray:
@@ -144,25 +151,31 @@ def _counts(counter: Counter[str]) -> bytes:
     return u32(v for pair in pairs for v in pair)
 
 
-def _quote_grams(toks: list[Token]) -> Iterable[str]:
-    quoted = [t.norm for t in toks if t.quoted]
+def _quote_grams(toks: Tokens) -> Iterable[str]:
+    quoted = [w for w, q in zip(toks.norm, toks.quoted, strict=True) if q]
     n = QUOTE_GRAM
     return (" ".join(quoted[i : i + n]) for i in range(max(0, len(quoted) - n + 1)))
 
 
-def _sentences(outside: list[Token]) -> bytes:
+def _sentences(toks: Tokens, outside: list[bool]) -> bytes:
     out: list[int] = []
     current = None
-    for t in outside:
-        if current is not None and t.sentence != current:
+    for w, s, o in zip(toks.stem, toks.sentence, outside, strict=True):
+        if not o:
+            continue
+        if current is not None and s != current:
             out.append(0)
-        current = t.sentence
-        out.append(h32(t.stem))
+        current = s
+        out.append(h32(w))
     return u32(out)
 
 
-def _lead(toks: list[Token]) -> list[Token]:
-    if not toks:
-        return []
-    first = toks[0].sentence
-    return [t for t in toks if t.sentence < first + LEAD_SENTENCES]
+def _lead(
+    toks: Tokens, sentences: int | None = LEAD_SENTENCES
+) -> tuple[Iterable[str], Iterable[bool]]:
+    """(norms, entity flags) of the first ``sentences`` sentences (all of them for None)."""
+    if not toks.norm or sentences is None:
+        return toks.norm, toks.entity
+    last = toks.sentence[0] + sentences
+    n = sum(1 for s in toks.sentence if s < last)  # sentence numbers never decrease
+    return toks.norm[:n], toks.entity[:n]

@@ -2,9 +2,10 @@
 
 Runs in a process pool (never on the reactor). Everything in and out is picklable.
 
-Given the event's scorer, the worker judges relevance itself and computes dedup signatures only
-for on-event articles: off-event pages never reach the dedup index, and signatures cost about
-three quarters as much CPU as extraction (benchmarks/README.md).
+Given the event's scorer, the worker judges relevance itself, as soon as the article's text,
+title and date are known, and finishes only on-event articles: their language is detected and
+their dedup signatures computed. Off-event pages never reach the dedup index or the article set;
+for them both would be wasted (benchmarks/README.md).
 """
 
 from __future__ import annotations
@@ -41,7 +42,8 @@ def analyse(
     """Extract the article, score it, sign it if on-event; None when the page has no article."""
     from pipelines.extract import extract
 
-    return _judge(extract(url, headers, body, hints=hints), scorer)
+    gate = _Gate(scorer)
+    return _judge(extract(url, headers, body, hints=hints, keep=gate.keep), gate)
 
 
 def analyse_page(
@@ -54,20 +56,35 @@ def analyse_page(
     """``analyse`` plus the page's links, from one parse of the page (the crawl's workers)."""
     from pipelines.extract import extract_page
 
-    article, links = extract_page(url, headers, body, hints=hints)
+    gate = _Gate(scorer)
+    article, links = extract_page(url, headers, body, hints=hints, keep=gate.keep)
     return PageAnalysis(
-        _judge(article, scorer), tuple((link.url, link.text, link.nofollow) for link in links)
+        _judge(article, gate), tuple((link.url, link.text, link.nofollow) for link in links)
     )
 
 
-def _judge(article: Article | None, scorer: RelevanceScorer | None) -> Analysis | None:
+class _Gate:
+    """Judges relevance once, when extraction asks whether to finish the article."""
+
+    def __init__(self, scorer: RelevanceScorer | None) -> None:
+        self.scorer = scorer
+        self.relevance: Relevance | None = None
+
+    def keep(self, article: Article) -> bool:
+        if self.scorer is None:
+            return True
+        self.relevance = self.scorer.score(article)
+        return self.relevance.on_event
+
+
+def _judge(article: Article | None, gate: _Gate) -> Analysis | None:
     from pipelines.signatures import signatures
 
     if article is None:
         return None
-    relevance = scorer.score(article) if scorer is not None else None
+    relevance = gate.relevance
     if relevance is not None and not relevance.on_event:
-        return Analysis(article, relevance, None)
+        return Analysis(article, relevance, None)  # language not detected: dropped anyway
     return Analysis(article, relevance, signatures(article.text, article.title))
 
 

@@ -8,6 +8,7 @@ import http.client
 import json
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -549,6 +550,24 @@ def test_language_detected_from_text_over_wrong_declaration() -> None:
     article = _extract(_page(GERMAN))  # the page says lang="en"
     assert article.language == "de"
     assert _extract(_page(PARAS)).language == "en"
+
+
+def test_keep_is_asked_before_language_detection() -> None:
+    seen: list[Article] = []
+
+    def refuse(article: Article) -> bool:
+        seen.append(article)
+        return False
+
+    url, headers = "https://example.org/news/story", {"Content-Type": "text/html"}
+    full = extract(url, headers, _page(GERMAN), now=NOW)
+    refused = extract(url, headers, _page(GERMAN), now=NOW, keep=refuse)
+    kept = extract(url, headers, _page(GERMAN), now=NOW, keep=lambda article: True)
+    assert full is not None and full.language == "de" and kept == full
+    assert refused is not None and refused.language is None  # not detected
+    assert replace(refused, language="de") == full
+    # keep() saw the text, title and date relevance needs, with the page's declaration only
+    assert len(seen) == 1 and seen[0].text == full.text and seen[0].language == "en"
 
 
 def test_title_site_suffix_and_sources() -> None:

@@ -7,7 +7,7 @@ from datetime import date
 from crawler.demoweb import demo_event_path
 from crawler.event import load_event
 from pipelines.article import Article
-from pipelines.matching import MatchSpec
+from pipelines.matching import MatchSpec, compile_counters, compile_terms, normalize
 from pipelines.relevance import RelevanceScorer
 
 EVENT = load_event(demo_event_path())
@@ -62,3 +62,19 @@ def test_low_score_below_threshold() -> None:
     strict = RelevanceScorer(EVENT.match, EVENT.window(), threshold=0.9)
     r = strict.score(art("Talks", "Wang Yi arrived in Moscow."))
     assert not r.on_event and r.reason == "low-score"
+
+
+def test_per_term_counters_count_what_the_alternation_counts() -> None:
+    text = normalize(
+        "Moscow, MOSCOW and moscow's Kremlin; Kremlin-watchers; Moskva. "
+        "Moscowite is not Moscow. Kremlin_x, x_Kremlin, 2Moscow, Moscow2."
+    )
+    words = ("Moscow", "Kremlin", "moscow")
+    counters = compile_counters(words)
+    assert len(counters) == 2  # one per distinct word, each a lone literal
+    alternation = compile_terms(words)
+    assert alternation is not None
+    assert sum(len(p.findall(text)) for p in counters) == len(alternation.findall(text)) == 8
+    # phrases, prefixes, punctuation and unspaced scripts keep the single alternation
+    for terms in (("Wang Yi", "Moscow"), ("Путин*", "Moscow"), ("O'Neil", "Neil"), ("王毅", "x")):
+        assert len(compile_counters(terms)) == 1

@@ -4,6 +4,7 @@ event's relevance decides whether the (costly) dedup signatures are computed."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
 from scrapy.http import HtmlResponse
 
@@ -63,12 +64,17 @@ def test_only_on_event_articles_are_signed(demo_crawl: DemoCrawl) -> None:
         if result is None:
             continue
         assert result.relevance == event_scorer.score(result.article)
+        full = extract(url, http.header_dict(), http.body)
+        assert full is not None and full.language == "en"
         if result.relevance.on_event:
             on += 1
             assert result.signatures == signatures(result.article.text, result.article.title)
-        else:
+            assert result.article == full
+        else:  # finished only as far as relevance needs: no signatures, no language detection
             off += 1
             assert result.signatures is None
+            assert result.article.language is None
+            assert replace(result.article, language=full.language) == full
         unscored = analyse(url, http.header_dict(), http.body)  # no scorer: always signed
         assert unscored is not None and unscored.relevance is None
         assert unscored.signatures == signatures(result.article.text, result.article.title)

@@ -26,7 +26,8 @@ from scrapy.http import Response, TextResponse
 from archive.errors import WarcWriteError
 from crawler.discovery.feeds import parse_feed
 from crawler.discovery.gdelt import gdelt_query_url, parse_gdelt
-from crawler.discovery.links import Link, date_in_url, extract_links, link_priority, url_words
+from crawler.discovery.links import Link, extract_links, link_priority, url_words
+from crawler.discovery.scope import Scope
 from crawler.discovery.sitemaps import parse_sitemap
 from crawler.event import EventSpec, load_event
 from crawler.eventsettings import apply_event_settings
@@ -49,6 +50,7 @@ class EventSpider(scrapy.Spider):
             raise ValueError("the event spider needs an event file: -a event=FILE")
         self.event = event if isinstance(event, EventSpec) else load_event(event)
         self.allowed_domains = list(self.event.sources.allowed_domains)
+        self.scope = Scope(self.event)
         self._robots_seen: set[str] = set()
         # URLs already requested: most links on a page are known; skipping them before
         # scoring and building a Request saves ~40% of the crawl's CPU (benchmarks/README.md)
@@ -243,7 +245,7 @@ class EventSpider(scrapy.Spider):
     def _on_robots_parsed(self, robotparser: Any, request: scrapy.Request) -> None:
         """Queue the ``Sitemap:`` lines of an in-scope host's robots.txt (Protego parser)."""
         parts = urlsplit(request.url)
-        if parts.netloc in self._robots_seen or not self._host_in_scope(parts.hostname or ""):
+        if parts.netloc in self._robots_seen or not self.scope.host_in_scope(parts.hostname or ""):
             return
         self._robots_seen.add(parts.netloc)
         sitemaps = list(getattr(getattr(robotparser, "rp", None), "sitemaps", ()) or ())
@@ -256,14 +258,7 @@ class EventSpider(scrapy.Spider):
             self._count("robots_sitemaps")
 
     def _in_scope(self, url: str) -> bool:
-        parts = urlsplit(url)
-        return parts.scheme in ("http", "https") and self._host_in_scope(parts.hostname or "")
-
-    def _host_in_scope(self, host: str) -> bool:
-        if not self.allowed_domains:
-            return True
-        host = host.lower()
-        return any(host == d or host.endswith("." + d) for d in self.allowed_domains)
+        return self.scope.url_in_scope(url)
 
     def _dated_in_window(
         self,
@@ -273,16 +268,7 @@ class EventSpider(scrapy.Spider):
         undated_ok: bool = True,
         stale_only: bool = False,
     ) -> bool:
-        if when is None and url is not None:
-            when = date_in_url(url)
-        if when is None:
-            return undated_ok
-        if stale_only:
-            # a sitemap modified before the window began cannot list coverage of the event
-            start, _ = self.event.window()
-            ok = (when.date() if isinstance(when, datetime) else when) >= start
-        else:
-            ok = self.event.in_window(when)
+        ok = self.scope.dated_in_window(when, url, undated_ok=undated_ok, stale_only=stale_only)
         if not ok:
             self._count("out_of_window")
         return ok

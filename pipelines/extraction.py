@@ -13,7 +13,6 @@ import multiprocessing
 import os
 import weakref
 from collections.abc import Callable
-from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +21,7 @@ from scrapy.exceptions import DropItem
 from archive.articles import article_id
 from pipelines.article import Article, Hints
 from pipelines.page import Page
+from pipelines.procpool import LoopPool, WorkerCrashed
 from pipelines.relevance import Relevance, RelevanceScorer
 from pipelines.worker import PageAnalysis, analyse, analyse_page, warm
 
@@ -76,7 +76,7 @@ class ExtractionPipeline:
         self.workers = workers
         self.stats = stats
         self.scorer = scorer
-        self.pool: ProcessPoolExecutor | None = None
+        self.pool: LoopPool | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ExtractionPipeline:
@@ -86,21 +86,25 @@ class ExtractionPipeline:
         return pipeline
 
     def open_spider(self) -> None:
-        context = multiprocessing.get_context("forkserver")
-        self.pool = ProcessPoolExecutor(self.workers, mp_context=context)
+        # the pool is run from the reactor's asyncio loop: no feeder or result threads
+        # competing with the reactor for the GIL, and a crashed worker is replaced
+        self.pool = LoopPool(self.workers, multiprocessing.get_context("forkserver"))
+        self.pool.start()
         # Workers warm up (imports, language model) while the crawl fetches robots.txt, seeds,
-        # feeds and sitemaps; pages sent before a worker is warm wait in the pool's queue.
+        # feeds and sitemaps; each gets one warm-up task, pages sent meanwhile wait their turn.
         for _ in range(self.workers):
             self.pool.submit(warm).add_done_callback(self._warmed)
 
-    def _warmed(self, future: Future[bool]) -> None:
+    def _warmed(self, future: asyncio.Future[bool]) -> None:
         if not future.cancelled() and future.exception() is not None:
             self.stats.inc_value("newsarc/extract/warm_up_failed")
             logger.warning("extraction worker failed to warm up: %r", future.exception())
 
     def close_spider(self) -> None:
         if self.pool is not None:
-            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool.close()
+            if self.pool.restarts:
+                self.stats.set_value("newsarc/extract/workers_restarted", self.pool.restarts)
             self.pool = None
 
     @staticmethod
@@ -125,10 +129,9 @@ class ExtractionPipeline:
 
     async def _in_pool(self, function: Callable[..., Any], page: Page) -> Any:
         assert self.pool is not None
-        loop = asyncio.get_running_loop()
         hints = hints_for(page.source, page.discovered_date)
-        return await loop.run_in_executor(
-            self.pool, function, page.url, _headers(page), page.body, hints, self.scorer
+        return await self.pool.run(
+            function, page.url, _headers(page), page.body, hints, self.scorer
         )
 
     async def process_item(self, item: Any) -> Any:
@@ -146,6 +149,8 @@ class ExtractionPipeline:
         result, error = item.analysis, item.analysis_error
         if error is not None:
             self.stats.inc_value("newsarc/extract/error")
+            if isinstance(error, WorkerCrashed):
+                self.stats.inc_value("newsarc/extract/worker_crashed")
             raise DropItem(
                 f"extraction failed for {item.url}: {error!r}", log_level="WARNING"
             ) from error

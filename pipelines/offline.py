@@ -8,11 +8,12 @@ fresh dedup index that replaces the old one only when the run completes.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import multiprocessing
 import shutil
 from collections import Counter, deque
 from collections.abc import Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,9 +25,12 @@ from archive.reader import Record, iter_records
 from archive.warc import RecordLocation
 from pipelines.article import parse_when
 from pipelines.components import ArticleItem, article_record, hints_for
+from pipelines.procpool import LoopPool
 from pipelines.relevance import RelevanceScorer
 from pipelines.store import ArticleStore
 from pipelines.worker import analyse
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -90,26 +94,9 @@ def reextract(
     index = DedupIndex(new_index / "index.sqlite")
     store = ArticleStore(event_dir, crawl_id)
     store.open()
-    context = multiprocessing.get_context("forkserver")
-    pending: deque[tuple[Path, Record, Future[Any]]] = deque()
+    run = _Run(scorer, index, store, slug, summary)
     try:
-        with ProcessPoolExecutor(workers, mp_context=context) as pool:
-            for path, record, http in _html_responses(files):
-                summary.responses += 1
-                source, dated = hints.get(record.record_id, ("unknown", None))
-                future = pool.submit(
-                    analyse,
-                    record.target_uri,
-                    http.header_dict(),
-                    http.body,
-                    hints_for(source, dated),
-                    scorer,
-                )
-                pending.append((path, record, future))
-                while len(pending) > 4 * workers:
-                    _finish(*pending.popleft(), scorer, index, store, slug, summary)
-            while pending:
-                _finish(*pending.popleft(), scorer, index, store, slug, summary)
+        asyncio.run(_analyse_all(files, hints, workers, run))
     finally:
         store.close()
         index.close()
@@ -119,17 +106,51 @@ def reextract(
     return summary
 
 
-def _finish(
-    path: Path,
-    record: Record,
-    future: Future[Any],
-    scorer: RelevanceScorer,
-    index: Any,
-    store: ArticleStore,
-    slug: str,
-    summary: ReextractSummary,
+@dataclass
+class _Run:
+    scorer: RelevanceScorer
+    index: Any  # pipelines.dedup.DedupIndex
+    store: ArticleStore
+    slug: str
+    summary: ReextractSummary
+
+
+async def _analyse_all(
+    files: list[Path], hints: dict[str, tuple[str, str | None]], workers: int, run: _Run
 ) -> None:
-    result = future.result()
+    """Send every HTML response to the pool, a few per worker ahead, and file results in order."""
+    pool = LoopPool(workers, multiprocessing.get_context("forkserver"))
+    pool.start()
+    pending: deque[tuple[Path, Record, asyncio.Future[Any]]] = deque()
+    try:
+        for path, record, http in _html_responses(files):
+            run.summary.responses += 1
+            source, dated = hints.get(record.record_id, ("unknown", None))
+            future = pool.submit(
+                analyse,
+                record.target_uri,
+                http.header_dict(),
+                http.body,
+                hints_for(source, dated),
+                run.scorer,
+            )
+            pending.append((path, record, future))
+            while len(pending) > 4 * workers:
+                await _finish(run, *pending.popleft())
+        while pending:
+            await _finish(run, *pending.popleft())
+    finally:
+        pool.close()
+
+
+async def _finish(run: _Run, path: Path, record: Record, future: asyncio.Future[Any]) -> None:
+    try:
+        result = await future
+    except Exception as exc:  # a bad page or a crashed worker costs that page, not the run
+        run.summary.counts["extract_error"] += 1
+        logger.warning("extraction failed for %s: %r", record.target_uri, exc)
+        return
+    scorer, index, store, slug, summary = run.scorer, run.index, run.store, run.slug, run.summary
     if result is None:
         summary.counts["no_article"] += 1
         return

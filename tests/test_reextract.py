@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+from functools import partial
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from archive.warc import split_head
-from crawler.demoweb import load_manifest
+from crawler.demoweb import demo_event_path, load_manifest
+from crawler.event import load_event
+from pipelines import offline
+from pipelines.relevance import RelevanceScorer
 from pipelines.store import read_articles
+from pipelines.worker import analyse
 from tests.conftest import SLUG, DemoCrawl, newsarc
 
 
@@ -69,3 +78,32 @@ def test_extract_of_a_page_without_article_exits_4(tmp_path: Path) -> None:
     page.write_text("<html><body><nav><a href='/'>Home</a></nav></body></html>")
     result = newsarc("extract", str(page))
     assert result.returncode == 4 and "no article" in result.stderr
+
+
+def flaky_analyse(crash_url: str, error_url: str, url: str, *args: Any) -> Any:
+    """``analyse``, except that one page kills its worker and another raises."""
+    if url == crash_url:
+        os._exit(9)
+    if url == error_url:
+        raise ValueError("a page the extractor chokes on")
+    return analyse(url, *args)
+
+
+def test_reextract_goes_on_past_a_failing_page_and_a_crashed_worker(
+    demo_crawl: DemoCrawl, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    archive = tmp_path / "archive"
+    shutil.copytree(demo_crawl.out, archive)
+    (crawled,) = (archive / SLUG / "articles").glob("*.jsonl")
+    before = {a["url"] for a in read_articles(crawled)}
+    crash_url, error_url = sorted(before)[:2]
+    monkeypatch.setattr(offline, "analyse", partial(flaky_analyse, crash_url, error_url))
+    event = load_event(demo_event_path())
+    summary = offline.reextract(
+        archive / SLUG, RelevanceScorer(event.match, event.window()), SLUG, workers=2
+    )
+    assert summary.counts["extract_error"] == 2
+    again = read_articles(archive / SLUG / "articles" / f"{summary.crawl_id}.jsonl")
+    assert {a["url"] for a in again} == before - {crash_url, error_url}
+    assert summary.articles == len(before) - 2
+    assert not (archive / SLUG / "dedup.new").exists()

@@ -56,3 +56,13 @@ def test_stale_only_refuses_what_predates_the_window_and_nothing_later() -> None
     assert not scope.dated_in_window(date(2025, 3, 1), None, stale_only=True)
     assert scope.dated_in_window(date(2026, 1, 1), None, stale_only=True)  # modified since
     assert not scope.dated_in_window(date(2026, 1, 1), None)
+
+
+def test_each_refused_dated_entry_is_reported_once() -> None:
+    refused: list[None] = []
+    scope = Scope(scoped().event, lambda: refused.append(None))
+    assert scope.dated_in_window(date(2025, 4, 1), None)
+    assert scope.dated_in_window(None, "http://n.test/visit.html")  # undated: not a refusal
+    assert not scope.dated_in_window(date(2025, 5, 1), None)
+    assert not scope.dated_in_window(date(2025, 1, 1), None, stale_only=True)
+    assert len(refused) == 2

@@ -1,9 +1,11 @@
 """What the event spider may follow: hosts within ``allowed_domains``, dates within the event
-window (plus its slack). Pure: the spider asks, and counts what is refused.
+window (plus its slack). Pure: the spider asks, and is told of each dated entry refused
+(``on_out_of_window``) to count it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from urllib.parse import urlsplit
 
@@ -14,8 +16,11 @@ from crawler.event import EventSpec
 class Scope:
     """The event's crawl scope. No allowed domains means every host is in scope."""
 
-    def __init__(self, event: EventSpec) -> None:
+    def __init__(
+        self, event: EventSpec, on_out_of_window: Callable[[], None] | None = None
+    ) -> None:
         self.event = event
+        self.on_out_of_window = on_out_of_window
         self.domains = tuple(d.lower() for d in event.sources.allowed_domains)
 
     def url_in_scope(self, url: str) -> bool:
@@ -47,5 +52,9 @@ class Scope:
             return undated_ok
         if stale_only:
             start, _ = self.event.window()
-            return (when.date() if isinstance(when, datetime) else when) >= start
-        return self.event.in_window(when)
+            ok = (when.date() if isinstance(when, datetime) else when) >= start
+        else:
+            ok = self.event.in_window(when)
+        if not ok and self.on_out_of_window is not None:
+            self.on_out_of_window()
+        return ok

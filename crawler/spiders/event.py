@@ -50,7 +50,7 @@ class EventSpider(scrapy.Spider):
             raise ValueError("the event spider needs an event file: -a event=FILE")
         self.event = event if isinstance(event, EventSpec) else load_event(event)
         self.allowed_domains = list(self.event.sources.allowed_domains)
-        self.scope = Scope(self.event)
+        self.scope = Scope(self.event, lambda: self._count("out_of_window"))
         self._robots_seen: set[str] = set()
         # URLs already requested: most links on a page are known; skipping them before
         # scoring and building a Request saves ~40% of the crawl's CPU (benchmarks/README.md)
@@ -125,7 +125,7 @@ class EventSpider(scrapy.Spider):
             self.crawler.stats.inc_value("newsarc/discovery/depth_limited", len(links))
             return
         for url, text, nofollow in links:  # ~98 % are known already: no Link built for those
-            if url in self._requested or nofollow or not self._in_scope(url):
+            if url in self._requested or nofollow or not self.scope.url_in_scope(url):
                 continue
             priority = link_priority(
                 Link(url, text, nofollow),
@@ -163,7 +163,7 @@ class EventSpider(scrapy.Spider):
         await self._metadata(response, [e.url for e in result.entries])
         for entry in result.entries:
             when = entry.date
-            if not self._dated_in_window(when, entry.url):
+            if not self.scope.dated_in_window(when, entry.url):
                 continue
             score = self.event.match.score(f"{entry.title} {url_words(entry.url)}")
             yield self._request(
@@ -184,7 +184,7 @@ class EventSpider(scrapy.Spider):
         await self._metadata(response, [e.loc for e in result.entries])
         for entry in result.entries:
             if result.kind == "sitemapindex":
-                if self._dated_in_window(entry.lastmod, None, undated_ok=True, stale_only=True):
+                if self.scope.dated_in_window(entry.lastmod, None, stale_only=True):
                     yield self._request(
                         entry.loc,
                         self.parse_sitemap,
@@ -195,7 +195,7 @@ class EventSpider(scrapy.Spider):
                     )
                 continue
             when = entry.news_publication_date or entry.lastmod
-            if not self._dated_in_window(when, entry.loc):
+            if not self.scope.dated_in_window(when, entry.loc):
                 continue
             text = (
                 f"{entry.news_title or ''} {' '.join(entry.news_keywords)} {url_words(entry.loc)}"
@@ -217,7 +217,7 @@ class EventSpider(scrapy.Spider):
             logger.warning("GDELT query %s: %s", response.url, result.error)
         await self._metadata(response, [a.url for a in result.articles])
         for article in result.articles:
-            if not self._dated_in_window(article.seendate, article.url):
+            if not self.scope.dated_in_window(article.seendate, article.url):
                 continue
             score = self.event.match.score(f"{article.title} {url_words(article.url)}")
             yield self._request(
@@ -256,22 +256,6 @@ class EventSpider(scrapy.Spider):
             request = self._request(url, self.parse_sitemap, "robots-sitemap", SOURCE_PRIORITY)
             self.crawler.engine.crawl(request)
             self._count("robots_sitemaps")
-
-    def _in_scope(self, url: str) -> bool:
-        return self.scope.url_in_scope(url)
-
-    def _dated_in_window(
-        self,
-        when: date | datetime | None,
-        url: str | None,
-        *,
-        undated_ok: bool = True,
-        stale_only: bool = False,
-    ) -> bool:
-        ok = self.scope.dated_in_window(when, url, undated_ok=undated_ok, stale_only=stale_only)
-        if not ok:
-            self._count("out_of_window")
-        return ok
 
     def _count(self, what: str, n: int = 1) -> None:
         self.crawler.stats.inc_value(f"newsarc/discovery/{what}", n)

@@ -36,6 +36,7 @@ class Measured:
     server_cpu_seconds: float
     machine_busy_seconds: float  # all CPUs, every process: others' load shows up here
     timed_out: bool
+    steal_seconds: float = 0.0  # CPU the hypervisor gave to other machines meanwhile (in busy)
     cpu_split: dict[str, float] | None = None
     cmds: object = None  # CPU s by process role (sampled from /proc)
 
@@ -51,9 +52,19 @@ class Measured:
 
 def machine_busy_seconds() -> float:
     """Non-idle CPU seconds of all CPUs since boot (/proc/stat), for the "others" check."""
-    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    fields = _cpu_line()
     idle = fields[3] + fields[4]  # idle + iowait
     return (sum(fields[:8]) - idle) / _TICK  # user..steal; guest time is already in user
+
+
+def machine_steal_seconds() -> float:
+    """CPU seconds stolen from this virtual machine since boot (/proc/stat "steal"): time its
+    CPUs wanted to run but the hypervisor ran another guest. Part of the "others" figure."""
+    return _cpu_line()[7] / _TICK
+
+
+def _cpu_line() -> list[int]:
+    return [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
 
 
 def run_measured(
@@ -68,6 +79,7 @@ def run_measured(
 ) -> Measured:
     """Run ``command`` to completion (killed after ``timeout`` seconds) and measure it."""
     cpu_before, busy_before = server_cpu(), machine_busy_seconds()
+    steal_before = machine_steal_seconds()
     timed_out = threading.Event()
     with stdout.open("wb") as out, stderr.open("wb") as err:
         started = time.perf_counter()
@@ -110,6 +122,7 @@ def run_measured(
         server_cpu_seconds=server_cpu() - cpu_before,
         machine_busy_seconds=machine_busy_seconds() - busy_before,
         timed_out=timed_out.is_set(),
+        steal_seconds=machine_steal_seconds() - steal_before,
         cpu_split=sampler.split(),
     )
 

@@ -108,6 +108,7 @@ def result_row(tool: str, m: Measured, w: WarcStats, extra: dict[str, Any]) -> d
         "max_rss_mib": round(m.max_rss_kib / 1024, 1),
         "server_cpu_seconds": round(m.server_cpu_seconds, 2),
         "other_cpu_seconds": round(m.other_cpu_seconds, 2),
+        "steal_seconds": round(m.steal_seconds, 2),  # part of other_cpu_seconds
         "load_average_after": [round(x, 2) for x in os.getloadavg()],
         "warc": w.as_json(),
         "command": m.command,
@@ -119,7 +120,7 @@ def markdown(rows: list[dict[str, Any]]) -> str:
     head = (
         "| tool | wall s | pages | pages/s | CPU s (user+sys) | CPU ms/page | peak RSS MiB "
         "| WARC MB | warcio check | articles covered | refetched URLs | nginx CPU s "
-        "| others' CPU s |\n"
+        "| others' CPU s (steal) |\n"
         "|---|--:|--:|--:|--:|--:|--:|--:|---|--:|--:|--:|--:|\n"
     )
     lines = []
@@ -131,7 +132,8 @@ def markdown(rows: list[dict[str, Any]]) -> str:
             f" | {r['cpu_seconds']:.1f} ({r['cpu_user_seconds']:.1f}+{r['cpu_sys_seconds']:.1f})"
             f" | {r['cpu_ms_per_page']} | {r['max_rss_mib']:.0f} | {w['bytes'] / 1e6:.1f}"
             f" | {check} | {w['articles_covered']}/{w['articles_total']} | {w['refetched_uris']}"
-            f" | {r['server_cpu_seconds']:.1f} | {r['other_cpu_seconds']:.1f} |"
+            f" | {r['server_cpu_seconds']:.1f}"
+            f" | {r['other_cpu_seconds']:.1f} ({r.get('steal_seconds', 0.0):.1f}) |"
         )
     return head + "\n".join(lines)
 

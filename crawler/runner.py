@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,21 +56,29 @@ def crawl_settings(options: CrawlOptions) -> Settings:
     return settings
 
 
+@contextmanager
+def logger_levels(level: str) -> Iterator[None]:
+    """Filter at the loggers, for one crawl. Scrapy leaves the root logger at NOTSET and its own
+    "scrapy" logger at DEBUG and filters in its handler, so every "Crawled" and "Dropped" DEBUG
+    line would be built and thrown away (two records per page)."""
+    loggers = [logging.getLogger(), logging.getLogger("scrapy")]
+    before = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(level)
+    try:
+        yield
+    finally:
+        for logger, old in zip(loggers, before, strict=True):
+            logger.setLevel(old)
+
+
 def run_crawl(event: EventSpec, options: CrawlOptions) -> dict[str, Any]:
     """Crawl ``event`` to completion (blocking). Returns the crawl's Scrapy stats."""
     settings = crawl_settings(options)
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(EventSpider)
     process.crawl(crawler, event=event)
-    # Scrapy leaves the root logger at NOTSET and filters in its handler, so every "Crawled"
-    # and "Dropped" DEBUG line is built and thrown away (two records per page). Filter at the
-    # logger instead, for this crawl only.
-    root = logging.getLogger()
-    before = root.level
-    root.setLevel(settings.get("LOG_LEVEL"))
-    try:
+    with logger_levels(settings.get("LOG_LEVEL")):
         process.start()
-    finally:
-        root.setLevel(before)
     sys.stderr.flush()
     return dict(crawler.stats.get_stats() or {})

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from difflib import SequenceMatcher
+from fractions import Fraction
 from functools import lru_cache
 
 import numpy as np
@@ -28,7 +29,7 @@ REWRITE_CANDIDATE = 0.3
 # two sentences are counterparts when their stems (outside quotes) have Jaccard >= 0.3;
 # a rewrite has counterparts for >= 50% of the shorter text's sentences (rewrites 0.8-1.0,
 # independent reports <= 0.4), keeps >= 60% of names and >= 35% of other vocabulary.
-SENTENCE_MATCH = 0.3
+SENTENCE_MATCH = Fraction(3, 10)  # exact: compared in integers
 MIN_SENTENCE_STEMS = 3
 MIN_SENTENCES = 3
 REWRITE_ALIGNED = 0.5
@@ -126,7 +127,8 @@ def _alignment(
     stem sets ``s``, ``t`` with ``|s & t| >= SENTENCE_MATCH * |s | t|``.
 
     All pairs at once: the shared-stem count of every sentence pair comes from one join of the
-    two (sentence, stem) lists on the stem (vectorised, no dense matrix, no BLAS threads).
+    two (sentence, stem) lists on the stem, counted into one sentences-by-sentences matrix
+    (vectorised, no BLAS threads).
     """
     (ra, sa), (rb, sb) = a, b
     na, nb = (int(ra.max()) + 1 if ra.size else 0), (int(rb.max()) + 1 if rb.size else 0)
@@ -141,7 +143,10 @@ def _alignment(
     index = np.arange(int(counts.sum())) + np.repeat(lo - starts, counts)
     pairs = np.repeat(ra, counts) * nb + rb[index]
     shared = np.bincount(pairs, minlength=na * nb).reshape(na, nb)
-    union = np.bincount(ra, minlength=na)[:, None] + np.bincount(rb, minlength=nb)[None, :]
-    union = union - shared
-    hits = int(np.count_nonzero((shared >= SENTENCE_MATCH * union).any(axis=1)))
+    # |s & t| >= p/q |s | t|, |s | t| = |s| + |t| - |s & t|  <=>  (p+q)|s & t| - p|t| >= p|s|
+    # in place, integers only: a pair's test costs two passes over the matrix, not five.
+    p, q = SENTENCE_MATCH.numerator, SENTENCE_MATCH.denominator
+    shared *= p + q
+    shared -= p * np.bincount(rb, minlength=nb)
+    hits = int(np.count_nonzero(shared.max(axis=1) >= p * np.bincount(ra, minlength=na)))
     return hits / na, na

@@ -228,5 +228,5 @@ def _enough(text: str) -> bool:
     """Long enough to be an article, and made of words (not symbol soup from a binary body)."""
     if len(text.split()) < MIN_WORDS and len(text) < MIN_CHARS:
         return False
-    visible = [ch for ch in text if not ch.isspace()]
-    return sum(ch.isalpha() for ch in visible) >= MIN_LETTER_SHARE * len(visible)
+    visible = "".join(text.split())  # str.split() drops exactly what str.isspace() finds
+    return sum(map(str.isalpha, visible)) >= MIN_LETTER_SHARE * len(visible)

@@ -387,6 +387,24 @@ def test_not_html_gives_none(headers: dict[str, str], body: bytes) -> None:
     assert extract("https://example.org/file", headers, body) is None
 
 
+@pytest.mark.parametrize(
+    ("text", "enough"),
+    [
+        ("Word " * 30, True),
+        ("Слово\u00a0" * 30, True),  # letters of any script; no-break spaces are spaces
+        ("記事の本文です。" * 20, True),  # no spaces at all: counted by characters
+        ("#$% 1234 ^&*() " * 30, False),  # symbol soup from a binary body
+        ("ab12 " * 40, True),  # half letters is enough
+        ("a123 " * 40, False),
+        ("Too few words here.", False),
+    ],
+)
+def test_enough_text_made_of_letters(text: str, enough: bool) -> None:
+    from pipelines.extract import _enough
+
+    assert _enough(text) is enough
+
+
 def test_page_without_article_text_gives_none() -> None:
     listing = "<ul>" + "".join(f'<li><a href="/s/{i}">Story {i}</a></li>' for i in range(30))
     assert extract("https://example.org/", {}, _page(listing + "</ul>")) is None

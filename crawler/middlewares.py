@@ -6,6 +6,7 @@ Order in ``DOWNLOADER_MIDDLEWARES`` (requests go low â†’ high, responses high â†
     60   TrapMiddleware                  refuse trap URLs before they cost a robots.txt fetch
     100  CrawlDelayRobotsTxtMiddleware   replaces Scrapy's RobotsTxtMiddleware (set that to None)
     560  RetryAfterMiddleware            429/503: pause the host's slot, re-schedule the request
+    580  MetaRefreshMiddleware           Scrapy's, without decoding pages that cannot refresh
 
 How a host is slowed without blocking the reactor: Scrapy's downloader dispatches a slot's next
 request only once ``monotonic() >= slot.lastseen + slot.download_delay()``, arming a timer
@@ -26,7 +27,9 @@ from time import monotonic
 from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
+from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware as _ScrapyMetaRefresh
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
+from scrapy.http import HtmlResponse
 from scrapy.spidermiddlewares.base import BaseSpiderMiddleware
 from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet.defer import Deferred
@@ -40,6 +43,7 @@ if TYPE_CHECKING:
     from scrapy.crawler import Crawler
     from scrapy.http import Response
     from scrapy.robotstxt import RobotParser
+    from scrapy.spiders import Spider
     from scrapy.statscollectors import StatsCollector
 
 logger = logging.getLogger(__name__)
@@ -69,6 +73,46 @@ class HostSlotMiddleware(BaseSpiderMiddleware):
 
     def process_request(self, request: Request) -> None:
         _stamp_slot(request)
+
+
+_REFRESH_SCAN = 4 * 4096  # bytes holding the 4,096 characters Scrapy scans, in any encoding
+_WIDE = ("utf-16", "utf16", "utf-32", "utf32", "ucs")
+
+
+class MetaRefreshMiddleware(_ScrapyMetaRefresh):
+    """Scrapy's ``<meta http-equiv="refresh">`` redirects, without decoding the whole page just
+    to find there is none. Scrapy reads ``response.text[:4096]``, which decodes every page in
+    full (the only full decode the reactor would do: extraction decodes in its workers). A page
+    whose first 16 KB lack the ASCII bytes ``refresh`` in any case cannot hold one; that
+    prefilter is skipped for encodings in which "refresh" is not those bytes (UTF-16/32 by
+    BOM, NULs or header; a header charset that does not encode it as ASCII)."""
+
+    def process_response(
+        self, request: Request, response: Response, spider: Spider | None = None
+    ) -> Request | Response:
+        if (
+            isinstance(response, HtmlResponse)
+            and _ascii_scannable(response)
+            and b"refresh" not in response.body[:_REFRESH_SCAN].lower()
+        ):
+            return response
+        return super().process_response(request, response)
+
+
+def _ascii_scannable(response: Response) -> bool:
+    head = response.body[:64]
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in head:
+        return False
+    ctype = (response.headers.get(b"Content-Type") or b"").decode("latin-1").lower()
+    charset = ctype.partition("charset=")[2].split(";")[0].strip(" \"'")
+    if not charset:
+        return True
+    if charset.startswith(_WIDE):
+        return False
+    try:
+        return "refresh".encode(charset) == b"refresh"
+    except (LookupError, ValueError):
+        return False
 
 
 class CrawlDelayRobotsTxtMiddleware(RobotsTxtMiddleware):

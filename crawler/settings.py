@@ -45,6 +45,8 @@ DOWNLOADER_MIDDLEWARES: dict[str, int | None] = {
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "crawler.middlewares.CrawlDelayRobotsTxtMiddleware": 100,  # robots + Crawl-delay; 4xx = allow
     "crawler.middlewares.RetryAfterMiddleware": 560,  # 429/503 before RetryMiddleware (550)
+    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+    "crawler.middlewares.MetaRefreshMiddleware": 580,  # Scrapy's, no full decode per page
     # Scope is the spider's job (links stay inside allowed_domains); feed/sitemap/search entries
     # and redirects may leave it, and still pass robots.txt, the address guard and trap checks.
     # Scrapy's OffsiteMiddleware would also drop robots.txt requests of such hosts unseen.

@@ -85,6 +85,7 @@ NEWSARC_UPLOAD_MAX_BACKOFF = 60.0  # longest wait (s) between retries (doubling 
 NEWSARC_EVENT_DIR = None  # this event's directory (default <output>/<slug>)
 NEWSARC_CRAWL_ID = None  # id of this crawl (default: its UTC start, e.g. 20250401T120000Z)
 NEWSARC_EXTRACT_WORKERS = 0  # extraction processes (0: one per CPU)
+NEWSARC_BATCH_SCHEDULING = True  # crawl under SCHED_BATCH: wakeups don't preempt the workers
 NEWSARC_RELEVANCE_THRESHOLD = 0.5  # minimum relevance score of an on-event article
 NEWSARC_WARC_DIR = None  # override the WARC directory (default <output>/<slug>/warc)
 NEWSARC_WARC_PREFIX = None  # WARC file name prefix (default: the event slug)

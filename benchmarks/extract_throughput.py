@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing
-import os
 import sys
 import tempfile
 import time
@@ -39,6 +38,7 @@ sys.path.insert(0, str(HERE.parent))
 from gen_newsweb import WebSpec  # noqa: E402
 from measure import machine_busy_seconds as _busy  # noqa: E402
 from measure import machine_steal_seconds as _steal  # noqa: E402
+from measure import process_cpu_seconds  # noqa: E402
 from newsarc_run import write_event  # noqa: E402
 from run_crawl import prepare_web  # noqa: E402
 
@@ -85,12 +85,12 @@ def measure(root: Path, workers: int, mode: str, scorer: RelevanceScorer) -> dic
     with ProcessPoolExecutor(workers, mp_context=context) as pool:
         list(pool.map(_warm, range(workers)))
         pids = list(pool._processes)  # the workers, to read their CPU time before they exit
-        cpu_before, own_before, busy_before = _cpu(pids), time.process_time(), _busy()
-        steal_before = _steal()
+        cpu_before = sum(map(process_cpu_seconds, pids))
+        own_before, busy_before, steal_before = time.process_time(), _busy(), _steal()
         started = time.perf_counter()
         results = list(pool.map(_one, map(str, pages), urls, [mode] * n, [scorer] * n, chunksize=8))
         wall = time.perf_counter() - started
-        cpu = _cpu(pids) - cpu_before
+        cpu = sum(map(process_cpu_seconds, pids)) - cpu_before
         own = time.process_time() - own_before
         others = max(0.0, _busy() - busy_before - cpu - own)
         steal = _steal() - steal_before
@@ -108,15 +108,6 @@ def measure(root: Path, workers: int, mode: str, scorer: RelevanceScorer) -> dic
         "others_cpu_seconds": round(others, 1),  # the rest of the machine, meanwhile
         "steal_seconds": round(steal, 1),  # part of others: CPU the hypervisor took away
     }
-
-
-def _cpu(pids: list[int]) -> float:
-    """user + system CPU seconds of these processes so far (/proc/<pid>/stat)."""
-    total = 0
-    for pid in pids:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        total += int(fields[11]) + int(fields[12])
-    return total / os.sysconf("SC_CLK_TCK")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -63,6 +63,12 @@ def machine_steal_seconds() -> float:
     return _cpu_line()[7] / _TICK
 
 
+def process_cpu_seconds(pid: int) -> float:
+    """user + system CPU seconds of one process so far (/proc/<pid>/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / _TICK
+
+
 def _cpu_line() -> list[int]:
     return [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
 

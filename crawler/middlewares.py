@@ -33,6 +33,7 @@ from scrapy.http import HtmlResponse
 from scrapy.spidermiddlewares.base import BaseSpiderMiddleware
 from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet.defer import Deferred
+from w3lib.encoding import http_content_type_encoding
 
 from crawler.politeness import RetryAfterPolicy, RetryDecision, decide_retry, delay_floor, host_key
 
@@ -76,7 +77,6 @@ class HostSlotMiddleware(BaseSpiderMiddleware):
 
 
 _REFRESH_SCAN = 4 * 4096  # bytes holding the 4,096 characters Scrapy scans, in any encoding
-_WIDE = ("utf-16", "utf16", "utf-32", "utf32", "ucs")
 
 
 class MetaRefreshMiddleware(_ScrapyMetaRefresh):
@@ -103,14 +103,12 @@ def _ascii_scannable(response: Response) -> bool:
     head = response.body[:64]
     if head.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in head:
         return False
-    ctype = (response.headers.get(b"Content-Type") or b"").decode("latin-1").lower()
-    charset = ctype.partition("charset=")[2].split(";")[0].strip(" \"'")
-    if not charset:
-        return True
-    if charset.startswith(_WIDE):
-        return False
+    ctype = (response.headers.get(b"Content-Type") or b"").decode("latin-1")
+    charset = http_content_type_encoding(ctype)  # w3lib's parser, aliases resolved
+    if charset is None:  # none declared: ASCII-compatible; an unknown one: Scrapy decides
+        return "charset=" not in ctype.lower()
     try:
-        return "refresh".encode(charset) == b"refresh"
+        return "refresh".encode(charset) == b"refresh"  # False for UTF-16/32, EBCDIC
     except (LookupError, ValueError):
         return False
 

@@ -35,6 +35,7 @@ def _page(head: str = "", filler: int = 0) -> str:
         (_page(REFRESH).encode("utf-16"), "text/html"),  # BOM: not scannable as ASCII
         (_page(REFRESH).encode("utf-16-le"), "text/html; charset=utf-16le"),
         (_page(REFRESH).encode("cp500"), "text/html; charset=cp500"),  # EBCDIC
+        (_page(REFRESH).encode(), "text/html; charset=x-unknown"),  # Scrapy's scan decides
     ],
 )
 def test_a_refresh_redirects_as_in_scrapy(body: bytes, content_type: str) -> None:

@@ -83,9 +83,9 @@ def _fmt(value: float | None, digits: int = 1) -> str:
 
 
 def main(argv: list[str]) -> int:
-    if not argv:
+    if not argv or argv[0] in ("-h", "--help"):
         print(__doc__)
-        return 2
+        return 0 if argv else 2
     rows = [run_row(Path(p)) for p in argv]
     print(
         "| run | file | wall s | pages/s | others' CPU s (steal) | pages/s on 2 whole cores "

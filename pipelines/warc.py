@@ -12,11 +12,12 @@ reason ``warc_write_error``; the CLI turns that into exit code 3.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import socket
 import weakref
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -49,6 +50,10 @@ class WarcService:
         self.failed: WarcWriteError | None = None
         self.closing: asyncio.Future[None] | None = None
         self._closed = False
+        # what queued metadata writes did; only the WARC thread writes these
+        self._queued_records = 0
+        self._queued_errors = 0
+        self._queued_failure: WarcWriteError | None = None
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="newsarc-warc")
 
     @classmethod
@@ -94,12 +99,15 @@ class WarcService:
         try:
             return await loop.run_in_executor(self._executor, fn, *args)
         except WarcWriteError as exc:
-            if self.failed is None:
-                logger.error("WARC write failed, stopping the crawl: %s", exc)
-            self.failed = exc
-            if self.on_fatal is not None:
-                self.on_fatal(exc)
+            self._fail(exc)
             raise
+
+    def _fail(self, exc: WarcWriteError) -> None:
+        if self.failed is None:
+            logger.error("WARC write failed, stopping the crawl: %s", exc)
+        self.failed = exc
+        if self.on_fatal is not None:
+            self.on_fatal(exc)
 
     async def write_exchange(self, exchange: warc.HttpExchange) -> ExchangeLocations:
         locations: ExchangeLocations = await self._run(self.writer.write_exchange, exchange)
@@ -108,15 +116,33 @@ class WarcService:
             self.stats.inc_value("newsarc/warc/records", 3 if locations.framing else 2)
         return locations
 
-    async def write_metadata(
+    def queue_metadata(
         self, target_uri: str, refers_to: str, items: Iterable[tuple[str, str]]
-    ) -> warc.RecordLocation:
-        location: warc.RecordLocation = await self._run(
-            self.writer.write_metadata, target_uri, refers_to, list(items)
-        )
-        if self.stats is not None:
-            self.stats.inc_value("newsarc/warc/records")
-        return location
+    ) -> None:
+        """Queue a metadata record behind the writes before it, without waiting for it.
+
+        For callers that never read the record's location (the spider's discovery
+        metadata): it saves the reactor a wake-up and a future per page. A failure is
+        handled as in :meth:`write_exchange`, on the reactor; the next call raises it.
+        """
+        if self.failed is not None:
+            raise self.failed
+        loop = asyncio.get_running_loop()
+        job = self._executor.submit(self.writer.write_metadata, target_uri, refers_to, list(items))
+        job.add_done_callback(lambda done: self._queued(loop, target_uri, done))
+
+    def _queued(self, loop: asyncio.AbstractEventLoop, uri: str, job: Future[Any]) -> None:
+        """Runs on the WARC thread; wakes the reactor only when the write failed."""
+        exc = job.exception()
+        if exc is None:
+            self._queued_records += 1
+        elif isinstance(exc, WarcWriteError):
+            self._queued_failure = exc
+            with contextlib.suppress(RuntimeError):  # the loop is gone: close() reports it
+                loop.call_soon_threadsafe(self._fail, exc)
+        else:  # a bug, not the disk: lose this record, not the crawl (as an awaited write would)
+            logger.error("metadata record for %s not written", uri, exc_info=exc)
+            self._queued_errors += 1
 
     def close(self) -> None:
         """Close the current file; waits for queued writes first. Safe to call twice."""
@@ -125,6 +151,11 @@ class WarcService:
         self._closed = True
         self._executor.submit(self.writer.close).result()
         self._executor.shutdown(wait=True)
+        if self._queued_failure is not None and self.failed is None:
+            self._fail(self._queued_failure)  # failed after the reactor's last turn
         if self.stats is not None:
+            self.stats.inc_value("newsarc/warc/records", self._queued_records)
+            if self._queued_errors:
+                self.stats.inc_value("newsarc/warc/metadata_errors", self._queued_errors)
             self.stats.set_value("newsarc/warc/files", len(self.writer.closed_files))
             self.stats.set_value("newsarc/warc/bytes", self.writer.bytes_written)

@@ -116,7 +116,7 @@ class EventSpider(scrapy.Spider):
     async def parse_page(self, response: Response) -> AsyncIterator[Any]:
         page = Page.from_response(response)
         links = await self._links(response, page)
-        await self._metadata(response, [url for url, _text, _nofollow in links])
+        self._metadata(response, [url for url, _text, _nofollow in links])
         yield page
         if not (self.event.sources.follow_links and links):
             return
@@ -160,7 +160,7 @@ class EventSpider(scrapy.Spider):
         if result.error:
             self._count("feed_invalid")
             logger.warning("feed %s: %s", response.url, result.error)
-        await self._metadata(response, [e.url for e in result.entries])
+        self._metadata(response, [e.url for e in result.entries])
         for entry in result.entries:
             when = entry.date
             if not self.scope.dated_in_window(when, entry.url):
@@ -181,7 +181,7 @@ class EventSpider(scrapy.Spider):
         if result.error:
             self._count("sitemap_invalid")
             logger.warning("sitemap %s: %s", response.url, result.error)
-        await self._metadata(response, [e.loc for e in result.entries])
+        self._metadata(response, [e.loc for e in result.entries])
         for entry in result.entries:
             if result.kind == "sitemapindex":
                 if self.scope.dated_in_window(entry.lastmod, None, stale_only=True):
@@ -215,7 +215,7 @@ class EventSpider(scrapy.Spider):
         if result.error and not result.error.startswith("no-articles"):
             self._count("gdelt_invalid")
             logger.warning("GDELT query %s: %s", response.url, result.error)
-        await self._metadata(response, [a.url for a in result.articles])
+        self._metadata(response, [a.url for a in result.articles])
         for article in result.articles:
             if not self.scope.dated_in_window(article.seendate, article.url):
                 continue
@@ -260,7 +260,7 @@ class EventSpider(scrapy.Spider):
     def _count(self, what: str, n: int = 1) -> None:
         self.crawler.stats.inc_value(f"newsarc/discovery/{what}", n)
 
-    async def _metadata(self, response: Response, outlinks: list[str]) -> None:
+    def _metadata(self, response: Response, outlinks: list[str]) -> None:
         record = response.meta.get("newsarc_record")
         if record is None:
             return
@@ -272,7 +272,7 @@ class EventSpider(scrapy.Spider):
             items.append(("discovered-date", dated))
         items += [("outlink", url) for url in outlinks]
         try:
-            await warc_service(self.crawler).write_metadata(response.url, record.record_id, items)
+            warc_service(self.crawler).queue_metadata(response.url, record.record_id, items)
         except WarcWriteError:
             # the WARC service has logged it and is stopping the crawl; follow nothing more
             raise CloseSpider("warc_write_error") from None

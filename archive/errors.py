@@ -7,6 +7,8 @@ Hierarchy::
     ├── WarcError                     reading or writing WARC files
     │   ├── WarcWriteError            a write failed: the crawl must stop, never only log
     │   └── WarcRepairError           an ``.open`` file could not be repaired
+    ├── ContentDecodingError          a body's Content-Encoding cannot be undone (corrupt data)
+    │   └── DecodedTooLarge           decoding would exceed the size limit (compression bomb)
     ├── ArchiveError                  reading an archive back (retrieval, search, export)
     │   ├── NotInArchive              no such capture, event or article (exit 4)
     │   ├── ArchiveFormatError        a stored index, article set or manifest is malformed
@@ -64,6 +66,14 @@ class WarcWriteError(WarcError):
 
 class WarcRepairError(WarcError):
     """An interrupted ``.warc.gz.open`` file could not be repaired."""
+
+
+class ContentDecodingError(NewsarcError, ValueError):
+    """A body's Content-Encoding cannot be undone: the data is corrupt."""
+
+
+class DecodedTooLarge(ContentDecodingError):
+    """Decoding the body would exceed the size limit."""
 
 
 class ArchiveError(NewsarcError):

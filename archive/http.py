@@ -1,15 +1,16 @@
 """Parse the HTTP message stored in a WARC response block: status, headers, decoded body.
 
-Content-Encoding (gzip, deflate, br when the brotli module is present) is decoded, bounded in
-size. Transfer-coding needs no handling here: newsarc stores chunked bodies de-chunked (see
+Content-Encoding (gzip, deflate, br, zstd, stacked; :mod:`archive.encodings`) is decoded, bounded
+in size. Transfer-coding needs no handling here: newsarc stores chunked bodies de-chunked (see
 :mod:`archive.chunked`).
 """
 
 from __future__ import annotations
 
-import zlib
 from dataclasses import dataclass
 
+from archive import encodings
+from archive.errors import ContentDecodingError
 from archive.warc import split_head
 
 MAX_DECODED = 64 * 1024 * 1024
@@ -63,33 +64,11 @@ def parse_response(block: bytes) -> HttpResponse:
 
 
 def decode_body(response: HttpResponse) -> bytes:
-    body = response.body
-    coding = (response.header("Content-Encoding") or "").lower()
-    for step in reversed([c.strip() for c in coding.split(",") if c.strip()]):
-        if step in ("gzip", "x-gzip"):
-            body = _inflate(body, 31)
-        elif step == "deflate":
-            try:
-                body = _inflate(body, 15)
-            except HttpParseError:
-                body = _inflate(body, -15)  # raw deflate, as some servers send
-        elif step == "br":
-            try:
-                import brotli
-            except ImportError:
-                raise HttpParseError("brotli-encoded body and no brotli module") from None
-            body = brotli.decompress(body)
-        elif step != "identity":
-            raise HttpParseError(f"unsupported Content-Encoding {step!r}")
-    return body
-
-
-def _inflate(data: bytes, wbits: int) -> bytes:
-    decomp = zlib.decompressobj(wbits)
+    coding = response.header("Content-Encoding")
     try:
-        out = decomp.decompress(data, MAX_DECODED)
-    except zlib.error as exc:
-        raise HttpParseError(f"corrupt compressed body: {exc}") from None
-    if decomp.unconsumed_tail:
-        raise HttpParseError(f"decoded body larger than {MAX_DECODED} bytes")
-    return out
+        body, undone = encodings.decode(response.body, coding, MAX_DECODED)
+    except ContentDecodingError as exc:
+        raise HttpParseError(str(exc)) from None
+    if undone:
+        raise HttpParseError(f"unsupported Content-Encoding {', '.join(undone)!r}")
+    return body

@@ -98,3 +98,22 @@ async def resolve(
     if reason:
         raise PrivateAddressRefused(f"{host} resolves to {ip}, a {reason} address")
     return Target(ip, port, trusted=False)
+
+
+async def check_target(
+    host: str,
+    port: int,
+    *,
+    connect_to: dict[str, tuple[str, int]],
+    allow_private: bool,
+) -> None:
+    """The guard for a target reached through a proxy (which resolves and connects itself).
+
+    An IP literal, a ``connect_to`` mapping or a name this machine resolves is checked as for a
+    direct fetch (``localhost`` and names that resolve to private addresses are refused); a name
+    this machine cannot resolve is left to the proxy, as it must be where only the proxy has DNS.
+    """
+    try:
+        await resolve(host, port, connect_to=connect_to, allow_private=allow_private)
+    except OSError:
+        return

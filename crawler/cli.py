@@ -18,7 +18,13 @@ from crawler.cli_analysis import export, search, wacz
 from crawler.cli_archive import get, index, list_crawls
 from crawler.cli_articles import extract, reextract
 from crawler.cli_replay import replay
-from crawler.cli_run import connect_to_option, parse_size, run_event, settings_option
+from crawler.cli_run import (
+    connect_to_option,
+    parse_size,
+    proxy_options,
+    run_event,
+    settings_option,
+)
 from crawler.cli_storage import archive_location, upload
 from crawler.clihelp import ExampleCommand, ExampleGroup
 from crawler.exitcodes import (
@@ -65,6 +71,17 @@ def main() -> None:
 @click.option(
     "--connect-to", multiple=True, metavar="HOST=IP:PORT", help="Connect HOST to IP:PORT."
 )
+@click.option(
+    "--proxy",
+    metavar="URL",
+    help="HTTP proxy for http and https (http://[user:pass@]host:port, or none); "
+    "default: $http_proxy/$https_proxy.",
+)
+@click.option(
+    "--no-proxy",
+    metavar="HOSTS",
+    help="Hosts fetched directly, comma-separated (default: $no_proxy).",
+)
 @click.option("--operator", default="", help="Your contact, recorded in every warcinfo record.")
 @click.option(
     "--warc-size", default="1GB", show_default=True, help="Rotate WARC files at this size."
@@ -86,6 +103,8 @@ def crawl(
     keep_local: bool,
     allow_private_addresses: bool,
     connect_to: tuple[str, ...],
+    proxy: str | None,
+    no_proxy: str | None,
     operator: str,
     warc_size: str,
     overrides: tuple[str, ...],
@@ -110,7 +129,11 @@ def crawl(
         verbose=verbose,
         progress=not verbose and not as_json and sys.stderr.isatty(),
         operator=operator,
-        extra={"NEWSARC_WARC_MAX_SIZE": parse_size(warc_size), **settings_option(overrides)},
+        extra={
+            "NEWSARC_WARC_MAX_SIZE": parse_size(warc_size),
+            **proxy_options(proxy, no_proxy),
+            **settings_option(overrides),
+        },
     )
     sys.exit(run_event(event_file, options, as_json=as_json, title="newsarc crawl", extra={}))
 

@@ -13,6 +13,23 @@ from rich.table import Table
 from crawler.exitcodes import EXIT_INTERRUPTED, EXIT_NOTHING, EXIT_OK, EXIT_STORAGE, EXIT_WARC
 
 
+def proxy_options(proxy: str | None, no_proxy: str | None) -> dict[str, str]:
+    """``--proxy``/``--no-proxy`` as settings; a malformed proxy URL is a usage error (exit 2)."""
+    from crawler.proxy import parse_proxy
+
+    values = {}
+    if proxy is not None:
+        if proxy.strip().lower() != "none":
+            try:
+                parse_proxy(proxy)
+            except ValueError as exc:
+                raise click.BadParameter(str(exc), param_hint="--proxy") from None
+        values["NEWSARC_PROXY"] = proxy
+    if no_proxy is not None:
+        values["NEWSARC_NO_PROXY"] = no_proxy
+    return values
+
+
 def connect_to_option(values: tuple[str, ...]) -> dict[str, str]:
     out = {}
     for value in values:

@@ -77,6 +77,18 @@ class PolitenessSpec:
 
 
 @dataclass(frozen=True, kw_only=True)
+class NetworkSpec:
+    """How requests leave this machine (``[network]``): a forward proxy, and hosts that bypass it.
+
+    ``proxy`` None means the environment's ``http_proxy``/``https_proxy`` (if any); "none" means
+    no proxy whatever the environment says.
+    """
+
+    proxy: str | None = None
+    no_proxy: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
 class EventSpec:
     """One event: its coverage window, what is relevant, where to look, and the crawl's limits."""
 
@@ -90,6 +102,7 @@ class EventSpec:
     sources: SourcesSpec
     limits: LimitsSpec = field(default_factory=LimitsSpec)
     politeness: PolitenessSpec
+    network: NetworkSpec = field(default_factory=NetworkSpec)
     timezone: str = "UTC"
     path: str = "<string>"
 
@@ -164,6 +177,7 @@ _LAYOUT: dict[str, tuple[bool, dict[str, tuple[Check, bool]]]] = {
         },
     ),
     "politeness": (True, {"user_agent": (F.user_agent, True), "obey_robots": (F.boolean, False)}),
+    "network": (False, {"proxy": (F.proxy_url, False), "no_proxy": (F.no_proxy_hosts, False)}),
 }
 
 
@@ -237,6 +251,7 @@ class _Reader:
             sources=SourcesSpec(**sources),
             limits=LimitsSpec(**limits),
             politeness=PolitenessSpec(**politeness),
+            network=NetworkSpec(**self.table("network")),
             path=self.path,
         )
 

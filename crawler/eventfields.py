@@ -235,3 +235,36 @@ def user_agent(value: Any) -> str:
             f'e.g. "newsarc/0.1 (+https://example.org/crawler)", got {show(value)}'
         )
     return value
+
+
+def proxy_url(value: Any) -> str:
+    """``http://host:port`` or "none"; credentials belong in the environment, not a shared file."""
+    value = text(value)
+    if value.lower() == "none":
+        return "none"
+    try:
+        parts = urlsplit(value)
+        ok = parts.scheme == "http" and bool(parts.hostname) and parts.port is not None
+    except ValueError:
+        ok = False
+    if not ok:
+        raise Bad(f'expected an http://HOST:PORT proxy URL or "none", got {show(value)}')
+    if "@" in parts.netloc:
+        raise Bad(
+            "no credentials in an event file: put the proxy URL with them in the http_proxy "
+            "and https_proxy environment variables, or pass --proxy"
+        )
+    return value
+
+
+def no_proxy_hosts(value: Any) -> tuple[str, ...]:
+    def one(item: Any) -> str:
+        item = text(item).strip()
+        if item == "*":
+            return item
+        host, _, port = item.rpartition(":") if item.count(":") == 1 else (item, "", "")
+        if port and not port.isdigit():
+            raise Bad(f'expected a host name, "host:port" or "*", got {show(item)}')
+        return domain(host.lstrip(".")) + (f":{port}" if port else "")
+
+    return _list(value, one)

@@ -32,6 +32,10 @@ def event_settings(event: EventSpec, output: str) -> dict[str, Any]:
         "NEWSARC_WARC_PREFIX_DEFAULT": event.slug,
     }
     values["NEWSARC_MAX_PAGES_PER_HOST"] = lim.max_pages_per_host or 0  # documented: no limit
+    if event.network.proxy is not None:
+        values["NEWSARC_PROXY"] = event.network.proxy
+    if event.network.no_proxy is not None:
+        values["NEWSARC_NO_PROXY"] = ",".join(event.network.no_proxy)
     return values
 
 

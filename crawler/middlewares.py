@@ -7,6 +7,7 @@ Order in ``DOWNLOADER_MIDDLEWARES`` (requests go low â†’ high, responses high â†
     100  CrawlDelayRobotsTxtMiddleware   replaces Scrapy's RobotsTxtMiddleware (set that to None)
     560  RetryAfterMiddleware            429/503: pause the host's slot, re-schedule the request
     580  MetaRefreshMiddleware           Scrapy's, without decoding pages that cannot refresh
+    590  ContentDecodingMiddleware       crawler/contentcoding.py; Scrapy's HttpCompression off
 
 How a host is slowed without blocking the reactor: Scrapy's downloader dispatches a slot's next
 request only once ``monotonic() >= slot.lastseen + slot.download_delay()``, arming a timer

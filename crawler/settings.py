@@ -47,12 +47,16 @@ DOWNLOADER_MIDDLEWARES: dict[str, int | None] = {
     "crawler.middlewares.RetryAfterMiddleware": 560,  # 429/503 before RetryMiddleware (550)
     "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
     "crawler.middlewares.MetaRefreshMiddleware": 580,  # Scrapy's, no full decode per page
+    "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
+    "crawler.contentcoding.ContentDecodingMiddleware": 590,  # br/zstd/gzip/deflate, probed
     # Scope is the spider's job (links stay inside allowed_domains); feed/sitemap/search entries
     # and redirects may leave it, and still pass robots.txt, the address guard and trap checks.
     # Scrapy's OffsiteMiddleware would also drop robots.txt requests of such hosts unseen.
     "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
     "scrapy.downloadermiddlewares.cookies.CookiesMiddleware": None,
     "crawler.cookies.OfflineCookiesMiddleware": 700,  # same slot, no PSL download
+    "scrapy.downloadermiddlewares.httpproxy.HttpProxyMiddleware": None,
+    "crawler.proxy.ProxyMiddleware": 750,  # NEWSARC_PROXY, else http(s)_proxy; no_proxy
 }
 SPIDER_MIDDLEWARES: dict[str, int | None] = {
     "crawler.middlewares.HostSlotMiddleware": 900,  # stamp the slot when requests are yielded
@@ -97,6 +101,8 @@ NEWSARC_OPERATOR = ""  # contact of the person or institution running the crawl 
 NEWSARC_CONNECT_TO: dict[
     str, str
 ] = {}  # {"host[:port]": "IP:PORT"}: connect there instead of resolving (trusted)
+NEWSARC_PROXY = None  # http://[user:pass@]host:port for http and https ("none": ignore env)
+NEWSARC_NO_PROXY = None  # hosts fetched directly, "a.org,b.org" (default: env no_proxy)
 NEWSARC_KEEPALIVE = True  # reuse HTTP/1.1 connections (one handshake per host, not per page)
 NEWSARC_KEEPALIVE_IDLE = 4.0  # seconds an idle connection is kept (under common server timeouts)
 NEWSARC_ALLOW_PRIVATE_ADDRESSES = (

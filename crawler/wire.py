@@ -5,7 +5,7 @@ then Content-Length (if there is a body) and ``Connection: keep-alive`` (or ``cl
 connections are not reused). Credentials never reach a
 WARC: ``Authorization`` and ``Proxy-Authorization`` values are replaced by ``[redacted]`` in
 the archived request record (the only difference from the bytes sent), and user:password in a
-URL is never sent in the request line.
+URL is never sent in the request line. ``Proxy-Authorization`` goes only to a forward proxy.
 """
 
 from __future__ import annotations
@@ -44,13 +44,32 @@ def _ascii_host(value: str) -> bytes:
         return host.encode("idna") + sep.encode() + port.encode()
 
 
-def build_request_bytes(request: Request, *, keep_alive: bool = False) -> bytes:
+def absolute_target(url: str) -> bytes:
+    """The absolute-form request target sent to a forward proxy (no credentials, no fragment)."""
+    scheme = urlsplit(url).scheme.encode("ascii")
+    return scheme + b"://" + _ascii_host(host_header(url)) + request_target(url).encode("ascii")
+
+
+def build_request_bytes(
+    request: Request,
+    *,
+    keep_alive: bool = False,
+    absolute_form: bool = False,
+    proxy_auth: bool = False,
+) -> bytes:
+    """The request as sent. ``absolute_form`` for a forward proxy; ``Proxy-Authorization`` is
+    sent only when ``proxy_auth`` (to a forward proxy: a tunnel's went on the CONNECT)."""
+    if absolute_form:
+        target = absolute_target(request.url)
+    else:
+        target = request_target(request.url).encode("ascii")
     lines = [
-        f"{request.method} {request_target(request.url)} HTTP/1.1".encode("ascii"),
+        request.method.encode("ascii") + b" " + target + b" HTTP/1.1",
         b"Host: " + _ascii_host(host_header(request.url)),
     ]
     for name, values in request.headers.items():
-        if name.lower() in _SKIP:
+        lower = name.lower()
+        if lower in _SKIP or (lower == b"proxy-authorization" and not proxy_auth):
             continue
         for value in values:
             lines.append(name + b": " + value)

@@ -30,17 +30,31 @@ is used at the Scrapy boundary; these are the pure-core errors beneath it.
 
 from __future__ import annotations
 
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """The ``newsarc`` command's exit codes (the one definition; documented in the README)."""
+
+    OK = 0  # success
+    FAIL = 1  # unexpected failure
+    INPUT = 2  # bad input: usage or event file
+    WARC = 3  # a WARC write failed and the crawl was stopped
+    NOTHING = 4  # nothing could be fetched (or extracted), or nothing found in an archive
+    STORAGE = 5  # objects are still waiting in the spool: run `newsarc upload --resume`
+    INTERRUPTED = 130  # interrupted (Ctrl-C, SIGTERM)
+
 
 class NewsarcError(Exception):
     """Base class of newsarc's own errors."""
 
-    exit_code = 1
+    exit_code: int = ExitCode.FAIL
 
 
 class EventFileError(NewsarcError):
     """A malformed event file. ``str()`` names the file, the line and the field."""
 
-    exit_code = 2
+    exit_code = ExitCode.INPUT
 
     def __init__(
         self, path: str, message: str, *, line: int | None = None, field: str | None = None
@@ -61,7 +75,7 @@ class WarcError(NewsarcError):
 class WarcWriteError(WarcError):
     """Writing a WARC record failed; the crawl stops."""
 
-    exit_code = 3
+    exit_code = ExitCode.WARC
 
 
 class WarcRepairError(WarcError):
@@ -83,7 +97,7 @@ class ArchiveError(NewsarcError):
 class NotInArchive(ArchiveError):
     """The archive has no such capture, event or article."""
 
-    exit_code = 4
+    exit_code = ExitCode.NOTHING
 
 
 class ArchiveFormatError(ArchiveError):
@@ -93,7 +107,7 @@ class ArchiveFormatError(ArchiveError):
 class SearchQueryError(ArchiveError):
     """The search query is empty or cannot be parsed."""
 
-    exit_code = 2
+    exit_code = ExitCode.INPUT
 
 
 class FetchRefused(NewsarcError):

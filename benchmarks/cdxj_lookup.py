@@ -6,7 +6,7 @@ Usage: .venv/bin/python -m benchmarks.cdxj_lookup [--lines 1000000] [--lookups 1
 
 Builds (once per lines/seed; kept under ``benchmarks/work/cdxj-lookup/``) a deterministic sorted
 CDXJ of realistic lines — many hosts and subdomains, dated article paths, queries, 1 to 6 captures
-per URL, the fields cdxj-indexer writes — then times ``archive.cdxj_lookup.lookup`` for random
+per URL, the fields cdxj-indexer writes — then times ``archive.cdxj.lookup.lookup`` for random
 URLs (90 % present, 10 % misses, some on unknown hosts):
 
 - ``cold``: a new source per lookup (empty block cache; for S3 this includes the HEAD; a local
@@ -33,14 +33,14 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from archive.cdxj import cdxj_bytes, format_line, parse_line, sort_lines, surt_key
-from archive.cdxj_lookup import (
+from archive.cdxj.index import cdxj_bytes, format_line, parse_line, sort_lines, surt_key
+from archive.cdxj.lookup import lookup
+from archive.cdxj.sources import (
     BLOCK_SIZE,
     CACHE_BYTES,
     STORAGE_BLOCK_SIZE,
     FileSource,
     RangeSource,
-    lookup,
 )
 from benchmarks.machine import describe_machine
 
@@ -216,8 +216,8 @@ def run_source(
 
 
 def s3_source(args: argparse.Namespace, path: Path) -> Callable[[], Any]:
-    from archive.cdxj_lookup import StorageSource
-    from archive.storage_s3 import S3Options, S3Storage
+    from archive.cdxj.sources import StorageSource
+    from archive.storage.s3 import S3Options, S3Storage
 
     storage = S3Storage(
         args.s3_bucket,

@@ -27,8 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.dedup_corpus import Corpus, Doc
-from pipelines.dedup import DedupIndex, DedupVerdict
-from pipelines.signatures import Signatures, signatures
+from pipelines.dedup.index import DedupIndex, DedupVerdict
+from pipelines.dedup.signatures import Signatures, signatures
 
 RESULTS = Path(__file__).parent / "results"
 

@@ -1,4 +1,4 @@
-"""Score ``pipelines.extract.extract`` on the article-extraction benchmark (181 pages).
+"""Score ``pipelines.extract.extractor.extract`` on the article-extraction benchmark (181 pages).
 
 Metric (the benchmark's own): split extracted text and ground-truth ``articleBody`` on whitespace;
 precision, recall and F1 of the bag-of-tokens overlap per page; the mean over pages (empty output
@@ -29,7 +29,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from pipelines.extract import extract  # noqa: E402
+from pipelines.extract.extractor import extract  # noqa: E402
 
 DEFAULT_DATA = ROOT.parent / "shared" / "eval" / "article-extraction-benchmark"
 RESULTS = ROOT / "benchmarks" / "results"

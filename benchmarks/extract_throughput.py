@@ -6,10 +6,10 @@ This measures the second number: every HTML page of the same generated web (``ru
 kept web under ``work/``), read from disk, in a forkserver pool of N processes, through one of:
 
 - ``--mode worker`` (default): the function the crawl's pool runs,
-  ``pipelines.worker.analyse_page`` with the benchmark event's relevance scorer: one parse,
+  ``pipelines.analysis.worker.analyse_page`` with the benchmark event's relevance scorer: one parse,
   the page's links, extraction, relevance, and dedup signatures for the on-event articles. The
   crawl does exactly this work per page, plus everything else;
-- ``--mode extract``: ``pipelines.extract.extract`` alone (what ``newsarc extract`` runs);
+- ``--mode extract``: ``pipelines.extract.extractor.extract`` alone (what ``newsarc extract`` runs);
 - ``--mode sign-all``: extraction and signatures for every page (what the crawl's workers did
   before they learnt relevance).
 
@@ -42,9 +42,9 @@ from measure import process_cpu_seconds  # noqa: E402
 from newsarc_run import write_event  # noqa: E402
 from run_crawl import prepare_web  # noqa: E402
 
-from crawler.event import load_event  # noqa: E402
-from pipelines.relevance import RelevanceScorer  # noqa: E402
-from pipelines.worker import analyse, analyse_page, warm  # noqa: E402
+from crawler.event.spec import load_event  # noqa: E402
+from pipelines.analysis.worker import analyse, analyse_page, warm  # noqa: E402
+from pipelines.relevance.scorer import RelevanceScorer  # noqa: E402
 
 BASE = "http://127.0.0.1:8080"
 HEADERS = {"content-type": "text/html; charset=utf-8"}
@@ -55,7 +55,7 @@ def _one(path: str, url: str, mode: str, scorer: RelevanceScorer | None) -> tupl
     """(has an article, is on-event) for one page."""
     body = Path(path).read_bytes()
     if mode == "extract":
-        from pipelines.extract import extract
+        from pipelines.extract.extractor import extract
 
         return extract(url, HEADERS, body) is not None, False
     if mode == "worker":

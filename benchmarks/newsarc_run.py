@@ -84,7 +84,12 @@ def export_rev(rev: str, work: Path) -> Path:
 def newsarc_command(source: Path | None) -> list[str]:
     if source is None:  # the working tree, through the venv's editable install
         return [str(Path(sys.executable).parent / "newsarc")]
-    return [sys.executable, "-P", "-c", "import sys; from crawler.cli import run; sys.exit(run())"]
+    return [
+        sys.executable,
+        "-P",
+        "-c",
+        "import sys; from crawler.cli.main import run; sys.exit(run())",
+    ]
 
 
 def source_env(source: Path | None) -> dict[str, str] | None:

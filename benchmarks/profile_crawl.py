@@ -27,7 +27,7 @@ from nginx_server import Nginx, terminate_on_sigterm
 from run_crawl import HERE, prepare_web
 
 PROFILED = (
-    "import cProfile, sys; out = sys.argv.pop(1); from crawler.cli import run; "
+    "import cProfile, sys; out = sys.argv.pop(1); from crawler.cli.main import run; "
     "cProfile.run('run()', out)"
 )
 OURS = r"/(crawler|pipelines|archive)/"

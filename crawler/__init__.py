@@ -1,3 +1,5 @@
 """newsarc: archive and analyse news coverage of events."""
 
-__version__ = "0.1.0"
+from archive.version import VERSION as __version__
+
+__all__ = ["__version__"]

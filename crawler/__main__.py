@@ -1,5 +1,5 @@
 """``python -m crawler`` is the ``newsarc`` command."""
 
-from crawler.cli import run
+from crawler.cli.main import run
 
 run()

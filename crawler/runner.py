@@ -13,7 +13,7 @@ from typing import Any
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
-from crawler.event import EventSpec
+from crawler.event.spec import EventSpec
 from crawler.spiders.event import EventSpider
 
 LOG_LEVELS = {0: "WARNING", 1: "INFO", 2: "DEBUG"}
@@ -50,7 +50,7 @@ def crawl_settings(options: CrawlOptions) -> Settings:
         values["EXTENSIONS"] = {
             **settings.getdict("EXTENSIONS"),
             **values.get("EXTENSIONS", {}),
-            "crawler.progress.ProgressLine": 0,
+            "crawler.cli.progress.ProgressLine": 0,
         }
     for name, value in values.items():
         settings.set(name, value, priority="cmdline")

@@ -19,8 +19,8 @@ LOG_LEVEL = "INFO"
 # --- Fetching ----------------------------------------------------------------------------------
 # Our handler writes the bytes on the wire to WARC; Scrapy's would hand us a normalised Response.
 DOWNLOAD_HANDLERS = {
-    "http": "crawler.handler.CaptureDownloadHandler",
-    "https": "crawler.handler.CaptureDownloadHandler",
+    "http": "crawler.capture.handler.CaptureDownloadHandler",
+    "https": "crawler.capture.handler.CaptureDownloadHandler",
 }
 USER_AGENT = f"newsarc/{__version__} (+https://github.com/newsarc/newsarc)"
 ROBOTSTXT_OBEY = True
@@ -39,39 +39,40 @@ RETRY_TIMES = 2
 RETRY_GIVE_UP_LOG_LEVEL = "INFO"  # a dead page is counted in stats, not shouted about
 COOKIES_ENABLED = True
 
-DOWNLOADER_MIDDLEWARES: dict[str, int | None] = {
-    "crawler.middlewares.HostSlotMiddleware": 45,  # download slot = host:port
-    "crawler.trapguard.TrapMiddleware": 60,  # refuse trap URLs before they cost a robots fetch
+DOWNLOADER_MIDDLEWARES: dict[str, int | None] = {  # crawler/middlewares/, one module each
+    "crawler.middlewares.hostslot.HostSlotMiddleware": 45,  # download slot = host:port
+    "crawler.middlewares.traps.TrapMiddleware": 60,  # trap URLs refused before a robots fetch
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
-    "crawler.middlewares.CrawlDelayRobotsTxtMiddleware": 100,  # robots + Crawl-delay; 4xx = allow
-    "crawler.middlewares.RetryAfterMiddleware": 560,  # 429/503 before RetryMiddleware (550)
+    "crawler.middlewares.robots.CrawlDelayRobotsTxtMiddleware": 100,  # + Crawl-delay; 4xx: allow
+    "crawler.middlewares.retryafter.RetryAfterMiddleware": 560,  # 429/503, before Retry (550)
     "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
-    "crawler.middlewares.MetaRefreshMiddleware": 580,  # Scrapy's, no full decode per page
+    "crawler.middlewares.metarefresh.MetaRefreshMiddleware": 580,  # no full decode per page
     "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
-    "crawler.contentcoding.ContentDecodingMiddleware": 590,  # br/zstd/gzip/deflate, probed
+    "crawler.middlewares.contentcoding.ContentDecodingMiddleware": 590,  # br/zstd/gzip/deflate
     # Scope is the spider's job (links stay inside allowed_domains); feed/sitemap/search entries
     # and redirects may leave it, and still pass robots.txt, the address guard and trap checks.
     # Scrapy's OffsiteMiddleware would also drop robots.txt requests of such hosts unseen.
     "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
     "scrapy.downloadermiddlewares.cookies.CookiesMiddleware": None,
-    "crawler.cookies.OfflineCookiesMiddleware": 700,  # same slot, no PSL download
+    "crawler.middlewares.cookies.OfflineCookiesMiddleware": 700,  # same slot, no PSL download
     "scrapy.downloadermiddlewares.httpproxy.HttpProxyMiddleware": None,
-    "crawler.proxy.ProxyMiddleware": 750,  # NEWSARC_PROXY, else http(s)_proxy; no_proxy
+    "crawler.middlewares.proxy.ProxyMiddleware": 750,  # NEWSARC_PROXY, else http(s)_proxy
 }
 SPIDER_MIDDLEWARES: dict[str, int | None] = {
-    "crawler.middlewares.HostSlotMiddleware": 900,  # stamp the slot when requests are yielded
+    "crawler.middlewares.hostslot.HostSlotMiddleware": 900,  # stamp slots when requests are yielded
 }
 SCHEDULER_PRIORITY_QUEUE = "scrapy.pqueues.DownloaderAwarePriorityQueue"  # slow hosts can't hog
 RETRY_HTTP_CODES = [500, 502, 504, 522, 524, 408]  # 429/503 belong to RetryAfterMiddleware
 REMOTE_CONTROL_ENABLED = False  # Scrapy 2.19's token-protected code-execution server: off
 ITEM_PIPELINES: dict[str, int] = {
     "pipelines.extraction.ExtractionPipeline": 100,  # pool: links, text, relevance, signatures
-    "pipelines.components.RelevancePipeline": 200,  # off-event articles are counted, not kept
-    "pipelines.components.DedupPipeline": 300,  # dup kind + story from the persistent index
-    "pipelines.components.StorePipeline": 400,  # articles/<crawl-id>.jsonl + text/<id>.txt
+    "pipelines.stages.RelevancePipeline": 200,  # off-event articles are counted, not kept
+    "pipelines.stages.DedupPipeline": 300,  # dup kind + story from the persistent index
+    "pipelines.stages.StorePipeline": 400,  # articles/<crawl-id>.jsonl + text/<id>.txt
 }
 DEFAULT_DROPITEM_LOG_LEVEL = "DEBUG"  # drops are counted in newsarc/* stats
 EXTENSIONS: dict[str, int | None] = {
+    "pipelines.warc.WarcService": 100,  # the WARC writer thread: handler, spider, upload use it
     "pipelines.upload.UploadExtension": 500,  # WARCs, texts, articles to storage; manifest last
 }
 
@@ -86,6 +87,7 @@ NEWSARC_UPLOAD_DRAIN_TIMEOUT = 300.0  # seconds the end of a crawl waits for pen
 NEWSARC_UPLOAD_THREADS = 2  # upload worker threads
 NEWSARC_UPLOAD_BACKOFF = 1.0  # first wait (s) before retrying while the store is unavailable
 NEWSARC_UPLOAD_MAX_BACKOFF = 60.0  # longest wait (s) between retries (doubling up to this)
+NEWSARC_EVENT = None  # the EventSpec being crawled (set by the event spider from its file)
 NEWSARC_EVENT_DIR = None  # this event's directory (default <output>/<slug>)
 NEWSARC_CRAWL_ID = None  # id of this crawl (default: its UTC start, e.g. 20250401T120000Z)
 NEWSARC_EXTRACT_WORKERS = 0  # extraction processes (0: one per CPU)
@@ -95,7 +97,7 @@ NEWSARC_WARC_DIR = None  # override the WARC directory (default <output>/<slug>/
 NEWSARC_WARC_PREFIX = None  # WARC file name prefix (default: the event slug)
 NEWSARC_WARC_HOST = None  # host part of WARC file names (default: this machine's short hostname)
 NEWSARC_WARC_MAX_SIZE = 1_000_000_000  # rotate WARC files at this many bytes
-NEWSARC_CDXJ = True  # write sorted CDXJ indexes per WARC, crawl and event (archive/indexing.py)
+NEWSARC_CDXJ = True  # write sorted CDXJ indexes per WARC, crawl and event (archive/cdxj/)
 NEWSARC_WARCINFO: dict[str, str] = {}  # extra warcinfo fields (operator, event…); set by the spider
 NEWSARC_OPERATOR = ""  # contact of the person or institution running the crawl (warcinfo)
 NEWSARC_CONNECT_TO: dict[

@@ -1,7 +1,7 @@
 """Extraction as a Scrapy item pipeline: the process pool, and the item it makes of a Page.
 
-The pool runs ``pipelines.worker`` (extraction, relevance, dedup signatures; the page's links
-for the spider). The spider reaches the pipeline through :func:`extraction_pool` to read a
+The pool runs ``pipelines.analysis.worker`` (extraction, relevance, dedup signatures; the page's
+links for the spider). The spider finds the pipeline with ``crawler.get_item_pipeline`` to read a
 page's links from the same parse; such a page is not sent to the pool twice.
 """
 
@@ -11,65 +11,42 @@ import asyncio
 import logging
 import multiprocessing
 import os
-import weakref
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from scrapy.exceptions import DropItem
 
-from archive.articles import article_id
-from pipelines.article import Article, Hints
+from archive.articles.record import article_id
+from pipelines.analysis.item import ArticleItem, hints_for
+from pipelines.analysis.procpool import LoopPool, WorkerCrashed
+from pipelines.analysis.worker import PageAnalysis, analyse, analyse_page, warm
 from pipelines.page import Page
-from pipelines.procpool import LoopPool, WorkerCrashed
-from pipelines.relevance import Relevance, RelevanceScorer
-from pipelines.worker import PageAnalysis, analyse, analyse_page, warm
+from pipelines.relevance.scorer import RelevanceScorer
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
+    from scrapy.settings import BaseSettings
 
 logger = logging.getLogger(__name__)
-_POOLS: weakref.WeakKeyDictionary[Any, ExtractionPipeline] = weakref.WeakKeyDictionary()
-HINT_SOURCES = {"feed": "feed", "sitemap": "news-sitemap", "gdelt": "gdelt"}
 
 
-@dataclass
-class ArticleItem:
-    """A page on its way through the article pipelines."""
-
-    id: str
-    url: str
-    fetched_at: str | None
-    warc: dict[str, Any]
-    article: Article
-    signatures: Any
-    relevance: Relevance | None = None
-    verdict: Any = None
-
-
-def event_scorer(crawler: Crawler) -> RelevanceScorer | None:
-    """The relevance scorer of the crawler's event spider (None for another spider)."""
-    event = getattr(crawler.spider, "event", None)
+def event_scorer(settings: BaseSettings) -> RelevanceScorer | None:
+    """The relevance scorer of the event being crawled (``NEWSARC_EVENT``; None without one)."""
+    event = settings.get("NEWSARC_EVENT")
     if event is None:
         return None
-    threshold = crawler.settings.getfloat("NEWSARC_RELEVANCE_THRESHOLD", 0.5)
+    threshold = settings.getfloat("NEWSARC_RELEVANCE_THRESHOLD", 0.5)
     return RelevanceScorer(event.match, event.window(), threshold)
-
-
-def hints_for(source: str, discovered_date: str | None) -> Hints | None:
-    if not discovered_date:
-        return None
-    kind = HINT_SOURCES.get(source.split(":", 1)[0])
-    return Hints(date=discovered_date, date_source=kind) if kind else None
 
 
 class ExtractionPipeline:
     """Runs extraction, relevance and dedup signatures in a process pool; Page → ArticleItem.
 
     With the event's scorer the workers judge relevance and sign on-event articles only
-    (pipelines/worker.py); ``RelevancePipeline`` then drops the off-event ones. The spider may
-    have had a page analysed already, to read its links from the same parse
-    (:func:`extraction_pool`, :meth:`analyse_page`); such a page is not sent twice.
+    (pipelines/analysis/worker.py); ``RelevancePipeline`` then drops the off-event ones. The spider
+    may have had a page analysed already, to read its links from the same parse
+    (``crawler.get_item_pipeline(ExtractionPipeline)``, :meth:`analyse_page`); such a page is not
+    sent twice.
     """
 
     def __init__(self, workers: int, stats: Any, scorer: RelevanceScorer | None = None) -> None:
@@ -81,9 +58,7 @@ class ExtractionPipeline:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ExtractionPipeline:
         workers = crawler.settings.getint("NEWSARC_EXTRACT_WORKERS") or os.cpu_count() or 1
-        pipeline = cls(workers, crawler.stats, event_scorer(crawler))
-        _POOLS[crawler] = pipeline
-        return pipeline
+        return cls(workers, crawler.stats, event_scorer(crawler.settings))
 
     def open_spider(self) -> None:
         # the pool is run from the reactor's asyncio loop: no feeder or result threads
@@ -167,11 +142,6 @@ class ExtractionPipeline:
             signatures=result.signatures,
             relevance=result.relevance,
         )
-
-
-def extraction_pool(crawler: Crawler) -> ExtractionPipeline | None:
-    """The crawler's extraction pipeline, if it is enabled (the spider reads links through it)."""
-    return _POOLS.get(crawler)
 
 
 def _headers(page: Page) -> dict[str, str]:

@@ -7,7 +7,7 @@ from typing import Any
 
 from scrapy.http import Response
 
-from archive.warc import RecordLocation
+from archive.warc.records import RecordLocation
 
 
 @dataclass
@@ -27,7 +27,7 @@ class Page:
     # Set when the spider had the page analysed (to read its links from the workers' parse):
     # the extraction pipeline then uses this instead of a second trip to the pool.
     analysed: bool = field(default=False, repr=False)
-    analysis: Any = field(default=None, repr=False)  # pipelines.worker.Analysis | None
+    analysis: Any = field(default=None, repr=False)  # pipelines.analysis.worker.Analysis | None
     analysis_error: BaseException | None = field(default=None, repr=False)
 
     @classmethod

@@ -16,12 +16,12 @@ from typing import TYPE_CHECKING, Any
 from scrapy import signals
 from twisted.internet import task
 
+from archive.cdxj.indexing import EVENT_INDEX, index_path_for, merge_event_index, merge_local
 from archive.errors import StorageError
-from archive.indexing import EVENT_INDEX, index_path_for, merge_event_index, merge_local
 from archive.storage import open_storage
-from archive.uploader import Uploader
-from crawler import __version__
-from pipelines.warc import warc_service
+from archive.storage.uploader import Uploader
+from archive.version import VERSION
+from pipelines.warc import WarcService
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -73,7 +73,6 @@ class UploadExtension:
             spool_limit=s.getint("NEWSARC_SPOOL_LIMIT"),
             drain_timeout=s.getfloat("NEWSARC_UPLOAD_DRAIN_TIMEOUT"),
         )
-        warc_service(crawler).writer.on_close = ext.submit
         ext.fetch_dedup_index(event_dir)
         crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(ext.engine_stopped, signal=signals.engine_stopped)
@@ -103,7 +102,14 @@ class UploadExtension:
         tmp.replace(local)
         self.crawler.stats.inc_value("newsarc/upload/dedup_index_fetched")
 
+    def _warc(self) -> WarcService:
+        service = self.crawler.get_extension(WarcService)
+        if service is None:
+            raise RuntimeError("uploads need pipelines.warc.WarcService in EXTENSIONS")
+        return service
+
     def spider_opened(self, spider: Any) -> None:
+        self._warc().writer.on_close = self.submit  # every closed WARC goes to storage
         self._loop = task.LoopingCall(self.check_spool)
         self._loop.start(1.0, now=False)
 
@@ -126,7 +132,7 @@ class UploadExtension:
 
     def build_indexes(self, event_dir: Path) -> None:
         """Merge this crawl's WARC indexes into the crawl index, then into the event's index."""
-        writer = warc_service(self.crawler).writer
+        writer = self._warc().writer
         indexes = [index_path_for(p) for p in writer.closed_files]
         indexes = [p for p in indexes if p.exists()]
         if not indexes:
@@ -152,7 +158,7 @@ class UploadExtension:
     def engine_stopped(self) -> None:
         if self._loop is not None and self._loop.running:
             self._loop.stop()
-        warc_service(self.crawler).close()  # idempotent: the last WARC is closed and submitted
+        self._warc().close()  # idempotent: the last WARC is closed and submitted
         event_dir = self.uploader.spool / self.slug
         self.build_indexes(event_dir)
         for sub in ("articles", "text", "crawls"):
@@ -167,7 +173,7 @@ class UploadExtension:
         stats.set_value("newsarc/upload/retries", self.uploader.stats.retries)
         stats.set_value("newsarc/upload/spool_max_bytes", self.uploader.stats.max_spooled)
         info = {
-            "newsarc": __version__,
+            "newsarc": VERSION,
             "storage": self.uploader.storage.uri,
             "finish_reason": stats.get_value("finish_reason"),
             "stats": {k: v for k, v in (stats.get_stats() or {}).items() if isinstance(v, int)},

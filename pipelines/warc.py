@@ -1,8 +1,9 @@
 """The crawl's WARC writer as a Scrapy component: one per crawler, one writer thread.
 
 Record building (hashing, gzip) and file writes run on a single dedicated thread, in order,
-so the reactor is never blocked and records of one exchange stay contiguous. The download
-handler and the spider reach the same instance through :func:`warc_service`.
+so the reactor is never blocked and records of one exchange stay contiguous. It is a Scrapy
+extension (``EXTENSIONS``); the download handler, the spider and the upload extension find it
+with ``crawler.get_extension(WarcService)``.
 
 A write failure is fatal: :meth:`WarcService.write_exchange` re-raises
 :class:`~archive.errors.WarcWriteError` after asking the engine to close the spider with
@@ -15,7 +16,6 @@ import asyncio
 import contextlib
 import logging
 import socket
-import weakref
 from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -23,23 +23,16 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
 
-from archive import warc
+from archive.cdxj.indexing import LiveIndex, index_warc_file
 from archive.errors import WarcWriteError
-from archive.repair import repair_directory
-from archive.writer import DEFAULT_MAX_SIZE, ExchangeLocations, WarcWriter
+from archive.warc import records as warc
+from archive.warc.repair import repair_directory
+from archive.warc.writer import DEFAULT_MAX_SIZE, ExchangeLocations, WarcWriter
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
 logger = logging.getLogger(__name__)
-_SERVICES: weakref.WeakKeyDictionary[Any, WarcService] = weakref.WeakKeyDictionary()
-
-
-def warc_service(crawler: Crawler) -> WarcService:
-    """The crawler's WarcService, created on first use."""
-    if crawler not in _SERVICES:
-        _SERVICES[crawler] = WarcService.from_crawler(crawler)
-    return _SERVICES[crawler]
 
 
 class WarcService:
@@ -60,7 +53,8 @@ class WarcService:
     def from_crawler(cls, crawler: Crawler) -> WarcService:
         s = crawler.settings
         directory = Path(s.get("NEWSARC_WARC_DIR") or "newsarc-data/warc")
-        for result in repair_directory(directory, cdxj=s.getbool("NEWSARC_CDXJ", True)):
+        cdxj = s.getbool("NEWSARC_CDXJ", True)
+        for result in repair_directory(directory, on_repaired=index_warc_file if cdxj else None):
             logger.warning(
                 "repaired interrupted WARC %s: kept %d records, dropped %d bytes",
                 result.source.name,
@@ -75,7 +69,7 @@ class WarcService:
             host=s.get("NEWSARC_WARC_HOST") or socket.gethostname().split(".")[0] or "newsarc",
             max_size=s.getint("NEWSARC_WARC_MAX_SIZE", DEFAULT_MAX_SIZE),
             info=info,
-            cdxj=s.getbool("NEWSARC_CDXJ", True),
+            index=LiveIndex() if cdxj else None,
         )
 
         service = cls(writer, stats=crawler.stats)

@@ -7,7 +7,7 @@ stdin, runs them all in one ``CrawlerProcess`` and prints, per scenario, the cra
 A scenario: ``{"settings": {...}, "urls": [...], "seeds": bool, "follow": bool,
 "event": {"start": "YYYY-MM-DD", "end": "YYYY-MM-DD", "slack_days": N} | None}``.
 ``seeds`` marks the start requests ``meta["newsarc_seed"]``; ``follow`` follows every ``<a href>``
-of 200 responses; ``event`` gives the spider an ``event`` attribute shaped like ``EventSpec``.
+of 200 responses; ``event`` sets ``NEWSARC_EVENT`` to an object shaped like ``EventSpec``.
 """
 
 from __future__ import annotations
@@ -55,12 +55,19 @@ def _main() -> None:
             super().__init__(**kw)
             self.urls, self.follow, self.seeds = urls, follow, seeds
             self.responses: list[list[Any]] = []
+
+        @classmethod
+        def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> Any:
+            spider = super().from_crawler(crawler, *args, **kwargs)
+            event = kwargs.get("event")
             if event is not None:
-                self.event = SimpleNamespace(
+                shaped = SimpleNamespace(
                     start=date.fromisoformat(event["start"]),
                     end=date.fromisoformat(event["end"]),
                     sources=SimpleNamespace(window_slack_days=event["slack_days"]),
                 )
+                crawler.settings.set("NEWSARC_EVENT", shaped, priority="spider")
+            return spider
 
         async def start(self) -> AsyncIterator[scrapy.Request]:
             for i, url in enumerate(self.urls):  # earlier URLs first

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from archive.reader import Record, iter_records
+from archive.warc.reader import Record, iter_records
 from crawler.demoweb import DemoWeb, demo_event_path
 from tests.archives import archive, s3_archive  # noqa: F401 (the demo archive, local and S3)
 from tests.s3fixtures import *  # noqa: F403 (real S3 fixtures)

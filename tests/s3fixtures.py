@@ -30,7 +30,7 @@ from urllib.parse import urlsplit
 import boto3
 import pytest
 
-from archive.storage_s3 import S3Options, S3Storage
+from archive.storage.s3 import S3Options, S3Storage
 from tests.services.fault_proxy import FaultProxy
 
 __all__ = ["S3Server", "fault_proxy", "make_s3", "s3_bucket", "s3_client", "s3_server"]

@@ -8,8 +8,8 @@ import pytest
 from scrapy import Request
 
 from archive.errors import PrivateAddressRefused
-from crawler.addresses import parse_connect_to, refusal_reason, resolve
-from crawler.wire import build_request_bytes, redact_for_archive
+from crawler.capture.addresses import parse_connect_to, refusal_reason, resolve
+from crawler.capture.wire import build_request_bytes, redact_for_archive
 
 
 @pytest.mark.parametrize(

@@ -6,9 +6,9 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 
-from archive.reader import read_record
+from archive.articles.store import read_articles
+from archive.warc.reader import read_record
 from crawler.demoweb import load_manifest
-from pipelines.store import read_articles
 from tests.conftest import DemoCrawl
 
 FIELDS = {

@@ -1,4 +1,5 @@
-"""archive.cdxj / archive.cdxj_lookup: byte-identical to cdxj-indexer, and binary-search lookups."""
+"""archive.cdxj.index / archive.cdxj.lookup: byte-identical to cdxj-indexer, and binary-search
+lookups."""
 
 from __future__ import annotations
 
@@ -15,8 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from archive import warc
-from archive.cdxj import (
+from archive.cdxj.index import (
     CdxjEntry,
     cdxj_bytes,
     index_warc,
@@ -27,21 +27,16 @@ from archive.cdxj import (
     sort_lines,
     surt_key,
 )
-from archive.cdxj_lookup import (
-    STORAGE_BLOCK_SIZE,
-    FileSource,
-    StorageSource,
-    closest,
-    lookup,
-    match_key,
-)
+from archive.cdxj.indexing import LiveIndex, index_name
+from archive.cdxj.lookup import closest, lookup, match_key
+from archive.cdxj.sources import STORAGE_BLOCK_SIZE, FileSource, StorageSource
 from archive.errors import ObjectNotFound
-from archive.indexing import index_name
-from archive.reader import iter_records
-from archive.storage import Storage
-from archive.storage_local import LocalStorage
-from archive.storage_s3 import S3Storage
-from archive.writer import WarcWriter
+from archive.storage.keys import Storage
+from archive.storage.local import LocalStorage
+from archive.storage.s3 import S3Storage
+from archive.warc import records as warc
+from archive.warc.reader import iter_records
+from archive.warc.writer import WarcWriter
 from tests.conftest import SLUG, DemoCrawl
 
 CHUNKED = (
@@ -122,7 +117,7 @@ def fixed_writer(directory: Path) -> WarcWriter:
         host="testhost",
         clock=lambda: next(ticks),
         record_id=lambda: next(ids),
-        cdxj=True,  # the writer's own index: <directory>/../cdxj/<name>.cdxj
+        index=LiveIndex(),  # the writer's own index: <directory>/../cdxj/<name>.cdxj
     )
 
 

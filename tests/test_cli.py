@@ -8,9 +8,9 @@ from pathlib import Path
 import click
 import pytest
 
-from crawler.cli_run import parse_size
-from crawler.progress import ProgressLine
-from crawler.summary import CrawlSummary
+from crawler.cli.progress import ProgressLine
+from crawler.cli.run import parse_size
+from crawler.cli.summary import CrawlSummary
 from tests.conftest import newsarc
 
 

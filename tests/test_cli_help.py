@@ -6,7 +6,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from crawler.cli import main
+from crawler.cli.main import main
 
 COMMANDS = sorted(main.commands)
 

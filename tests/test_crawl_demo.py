@@ -9,9 +9,9 @@ from collections import defaultdict
 from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 
-from archive.chunked import Framing
-from archive.reader import Record
-from archive.warc import restore_response_bytes, split_head
+from archive.warc.chunked import Framing
+from archive.warc.reader import Record
+from archive.warc.records import restore_response_bytes, split_head
 from crawler.demoweb import SPECIALS
 from tests.conftest import DemoCrawl
 

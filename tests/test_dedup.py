@@ -17,9 +17,9 @@ import trafilatura
 
 from crawler.demoweb import tpl_courier, tpl_globe, tpl_herald, tpl_wire
 from crawler.demoweb.content import Article, load_articles, load_manifest
-from pipelines.canonical import canonical_url, url_key
-from pipelines.dedup import DedupIndex, DedupVerdict
-from pipelines.signatures import Signatures, array, shingle_hashes, signatures
+from pipelines.dedup.canonical import canonical_url, url_key
+from pipelines.dedup.index import DedupIndex, DedupVerdict
+from pipelines.dedup.signatures import Signatures, array, shingle_hashes, signatures
 
 DATA = Path(__file__).parent / "data" / "dedup"
 MANIFEST = {m["id"]: m for m in load_manifest()}
@@ -310,7 +310,7 @@ def test_url_key_prefers_same_site_rel_canonical() -> None:
 
 def _reference_alignment(a: bytes, b: bytes) -> tuple[float, int]:
     """The rule as first written: stem sets per sentence, every pair compared."""
-    from pipelines import dedup_rules as rules
+    from pipelines.dedup import rules
 
     def sentences(blob: bytes) -> list[set[int]]:
         out: list[set[int]] = [set()]
@@ -331,7 +331,7 @@ def _reference_alignment(a: bytes, b: bytes) -> tuple[float, int]:
 
 
 def test_vectorised_sentence_alignment_decides_as_the_pairwise_rule() -> None:
-    from pipelines import dedup_rules as rules
+    from pipelines.dedup import rules
 
     rng = random.Random(7)
     for _ in range(2000):

@@ -15,15 +15,7 @@ import pytest
 
 from crawler.discovery.feeds import parse_feed
 from crawler.discovery.gdelt import gdelt_query_url, parse_gdelt, parse_seendate
-from crawler.discovery.links import (
-    Link,
-    canonical_url,
-    date_in_url,
-    date_span_in_url,
-    extract_links,
-    link_priority,
-    url_words,
-)
+from crawler.discovery.links import date_in_url, date_span_in_url, link_priority, url_words
 from crawler.discovery.sitemaps import (
     MAX_SITEMAP_SIZE,
     SitemapEntry,
@@ -31,6 +23,7 @@ from crawler.discovery.sitemaps import (
     parse_w3c_datetime,
     sitemaps_from_robots,
 )
+from pipelines.extract.links import Link, canonical_url, extract_links
 
 DATA = Path(__file__).parent / "data" / "discovery"
 
@@ -668,7 +661,7 @@ def test_link_priority_never_rises_moving_away_from_the_window() -> None:
 def test_memoised_link_resolution_equals_direct_resolution(base: str, encoding: str) -> None:
     from urllib.parse import urlsplit
 
-    from crawler.discovery.links import _absolute, _resolve
+    from pipelines.extract.links import _absolute, _resolve
 
     parts = urlsplit(base)
     origin = f"{parts.scheme}://{parts.netloc}/"

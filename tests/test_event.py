@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from archive.errors import EventFileError, NewsarcError
-from crawler.event import (
+from crawler.event.spec import (
     DEFAULT_GDELT_ENDPOINT,
     EventSpec,
     LimitsSpec,
@@ -22,13 +22,13 @@ from crawler.event import (
     load_event,
     parse_event,
 )
-from crawler.tomllines import key_lines, line_of
+from crawler.event.tomllines import key_lines, line_of
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data" / "events"
 WANG_YI = ROOT / "events" / "wang-yi-moscow-2025.toml"
 DEMO = ROOT / "crawler" / "demoweb" / "demo-event.toml"
-DOCS = ROOT / "README.md"
+DOCS = ROOT / "docs" / "event-file.md"
 MINIMAL = (DATA / "valid_minimal.toml").read_text(encoding="utf-8")
 
 
@@ -111,7 +111,7 @@ def test_docs_state_the_real_defaults(spec: object) -> None:
 
 
 def test_every_field_is_documented() -> None:
-    from crawler.event import _LAYOUT
+    from crawler.event.spec import _LAYOUT
 
     documented = _documented_defaults()
     for table, (_, keys) in _LAYOUT.items():

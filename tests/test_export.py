@@ -1,4 +1,5 @@
-"""Export (archive/export.py): JSONL as stored, CSV and Parquet read back as downstream tools do."""
+"""Export (archive/articles/export.py): JSONL as stored, CSV and Parquet read back as downstream
+tools do."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from archive.export import (
+from archive.articles.export import (
     EXPORT_COLUMNS,
     EXPORT_SCHEMA,
     ROW_GROUP_ROWS,
@@ -30,12 +31,13 @@ from archive.export import (
     flat_row,
     write_export,
 )
-from archive.warc import RecordLocation
-from pipelines.article import Article
-from pipelines.components import ArticleItem, article_id, article_record
-from pipelines.dedup import DedupVerdict
-from pipelines.relevance import Relevance
-from pipelines.store import ArticleStore, read_articles
+from archive.articles.record import article_id
+from archive.articles.store import ArticleStore, read_articles
+from archive.warc.records import RecordLocation
+from pipelines.analysis.item import ArticleItem
+from pipelines.dedup.index import DedupVerdict
+from pipelines.extract.article import Article
+from pipelines.relevance.scorer import Relevance
 
 NAMES = [name for name, _ in EXPORT_COLUMNS]
 TRICKY_TEXT = 'Первый абзац: «Лавров».\n\nSecond paragraph, with "quotes", commas; and a tab\t.'
@@ -54,7 +56,7 @@ def record(
     event: str = "demo-event",
     fetched_at: str | None = "2025-04-02T08:00:01.250000Z",
 ) -> dict[str, Any]:
-    """One article exactly as the store pipeline builds it (``article_record``)."""
+    """One article exactly as the store pipeline builds it (``ArticleItem.record``)."""
     url = f"https://news.example.com/2025/04/01/story-{n}"
     record_id = f"<urn:uuid:00000000-0000-0000-0000-{n:012d}>"
     article = Article(
@@ -85,7 +87,7 @@ def record(
         relevance=Relevance(0.8333, True, "on-event"),
         verdict=DedupVerdict(kind, of, 0.9 if of else 0.0, "story-1"),  # type: ignore[arg-type]
     )
-    return article_record(item, "crawl-1", event)
+    return item.record("crawl-1", event).to_json()
 
 
 def stored_set(tmp_path: Path) -> tuple[Path, list[dict[str, Any]]]:
@@ -294,8 +296,8 @@ def test_parquet_to_stdout_of_a_process(tmp_path: Path) -> None:
     path, _ = stored_set(tmp_path)
     script = (
         "import sys\n"
-        "from archive.export import write_export\n"
-        "from pipelines.store import read_articles\n"
+        "from archive.articles.export import write_export\n"
+        "from archive.articles.store import read_articles\n"
         "n = write_export(read_articles(sys.argv[1]), 'parquet', sys.stdout.buffer)\n"
         "print(n, file=sys.stderr)\n"
     )

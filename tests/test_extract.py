@@ -21,12 +21,12 @@ from crawler.demoweb.content import Article as DemoArticle
 from crawler.demoweb.content import load_articles
 from crawler.demoweb.render import COMMENTS
 from crawler.demoweb.site import SECTIONS
-from pipelines.article import Article, Hints
-from pipelines.dates import DateCandidate, candidate, choose_date, parse_date, url_candidate
-from pipelines.extract import TRAFILATURA, extract
-from pipelines.extract_blocks import Line
-from pipelines.extract_prepare import is_layout_table
-from pipelines.textclean import clean_lines, mark_links
+from pipelines.extract.article import Article, Hints
+from pipelines.extract.blocks import Line
+from pipelines.extract.dates import DateCandidate, candidate, choose_date, parse_date, url_candidate
+from pipelines.extract.extractor import TRAFILATURA, extract
+from pipelines.extract.prepare import is_layout_table
+from pipelines.extract.textclean import clean_lines, mark_links
 
 DATA = Path(__file__).parent / "data" / "extract"
 NOW = datetime(2025, 6, 1, tzinfo=UTC)
@@ -400,7 +400,7 @@ def test_not_html_gives_none(headers: dict[str, str], body: bytes) -> None:
     ],
 )
 def test_enough_text_made_of_letters(text: str, enough: bool) -> None:
-    from pipelines.extract import _enough
+    from pipelines.extract.extractor import _enough
 
     assert _enough(text) is enough
 

@@ -13,12 +13,13 @@ import pytest
 from scrapy.exceptions import DropItem
 from scrapy.utils.test import get_crawler
 
-from archive.warc import RecordLocation
+from archive.warc.records import RecordLocation
 from pipelines import extraction
-from pipelines.article import Hints
-from pipelines.extraction import ArticleItem, ExtractionPipeline
+from pipelines.analysis.item import ArticleItem
+from pipelines.analysis.worker import analyse
+from pipelines.extract.article import Hints
+from pipelines.extraction import ExtractionPipeline
 from pipelines.page import Page
-from pipelines.worker import analyse
 
 EVAL = Path(__file__).resolve().parent / "data" / "extract" / "eval"
 ARTICLE = gzip.decompress(next(EVAL.glob("*.html.gz")).read_bytes())

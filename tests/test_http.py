@@ -1,4 +1,4 @@
-"""archive.http: the HTTP message inside a response record."""
+"""archive.warc.http: the HTTP message inside a response record."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import zlib
 
 import pytest
 
-from archive.http import HttpParseError, parse_response
+from archive.warc.http import HttpParseError, parse_response
 
 
 def test_headers_status_and_gzip_body() -> None:

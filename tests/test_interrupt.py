@@ -11,8 +11,8 @@ import sys
 import time
 from pathlib import Path
 
-from archive.reader import iter_records
-from archive.repair import scan_members
+from archive.warc.reader import iter_records
+from archive.warc.repair import scan_members
 from crawler.demoweb import DemoWeb, demo_event_path
 from tests.conftest import NEWSARC, SLUG, connect_args, newsarc
 

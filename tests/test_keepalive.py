@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from archive.reader import iter_records
-from crawler.connpool import ConnectionPool
+from archive.warc.reader import iter_records
+from crawler.capture.connpool import ConnectionPool
 from tests._crawlrun import run_crawls
 
 PAGES = [f"/p{i}" for i in range(6)]
@@ -84,7 +84,8 @@ class KeepAliveServer:
 
 def settings(warc_dir: Path, **extra: Any) -> dict[str, Any]:
     return {
-        "DOWNLOAD_HANDLERS": {"http": "crawler.handler.CaptureDownloadHandler"},
+        "DOWNLOAD_HANDLERS": {"http": "crawler.capture.handler.CaptureDownloadHandler"},
+        "EXTENSIONS": {"pipelines.warc.WarcService": 100},
         "NEWSARC_WARC_DIR": str(warc_dir),
         "NEWSARC_ALLOW_PRIVATE_ADDRESSES": True,
         "NEWSARC_CDXJ": False,
@@ -206,7 +207,7 @@ def test_pool_drops_idle_connections_past_the_timeout() -> None:
 
     import h11
 
-    from crawler.connpool import Connection
+    from crawler.capture.connpool import Connection
 
     def done_connection() -> Connection:
         c = h11.Connection(h11.CLIENT)

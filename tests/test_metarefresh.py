@@ -7,7 +7,7 @@ from scrapy import Request
 from scrapy.http import HtmlResponse
 from scrapy.utils.test import get_crawler
 
-from crawler.middlewares import MetaRefreshMiddleware
+from crawler.middlewares.metarefresh import MetaRefreshMiddleware
 
 URL = "https://news.test/story"
 REFRESH = '<meta http-equiv="Refresh" content="0; url=/moved">'

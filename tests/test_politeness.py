@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from crawler.politeness import (
+from crawler.policy.politeness import (
     RetryAfterPolicy,
     RetryDecision,
     decide_retry,
@@ -123,10 +123,10 @@ def test_decide_retry() -> None:
 
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
-    "crawler.middlewares.HostSlotMiddleware": 45,
-    "crawler.trapguard.TrapMiddleware": 60,
-    "crawler.middlewares.CrawlDelayRobotsTxtMiddleware": 100,
-    "crawler.middlewares.RetryAfterMiddleware": 560,
+    "crawler.middlewares.hostslot.HostSlotMiddleware": 45,
+    "crawler.middlewares.traps.TrapMiddleware": 60,
+    "crawler.middlewares.robots.CrawlDelayRobotsTxtMiddleware": 100,
+    "crawler.middlewares.retryafter.RetryAfterMiddleware": 560,
 }
 
 
@@ -136,7 +136,7 @@ def crawl_settings(**overrides: Any) -> dict[str, Any]:
         "USER_AGENT": "newsarc-test",
         "ROBOTSTXT_OBEY": True,
         "DOWNLOADER_MIDDLEWARES": DOWNLOADER_MIDDLEWARES,
-        "SPIDER_MIDDLEWARES": {"crawler.middlewares.HostSlotMiddleware": 900},
+        "SPIDER_MIDDLEWARES": {"crawler.middlewares.hostslot.HostSlotMiddleware": 900},
         "RETRY_HTTP_CODES": [500, 502, 504, 522, 524, 408],
         "DOWNLOAD_DELAY": 0,
         "CONCURRENT_REQUESTS_PER_DOMAIN": 8,

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from pipelines.procpool import LoopPool, PoolClosed, WorkerCrashed
+from pipelines.analysis.procpool import LoopPool, PoolClosed, WorkerCrashed
 
 CONTEXT = multiprocessing.get_context("forkserver")
 

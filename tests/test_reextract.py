@@ -11,13 +11,13 @@ from typing import Any
 
 import pytest
 
-from archive.warc import split_head
+from archive.articles.store import read_articles
+from archive.warc.records import split_head
 from crawler.demoweb import demo_event_path, load_manifest
-from crawler.event import load_event
-from pipelines import offline
-from pipelines.relevance import RelevanceScorer
-from pipelines.store import read_articles
-from pipelines.worker import analyse
+from crawler.event.spec import load_event
+from pipelines.analysis import offline
+from pipelines.analysis.worker import analyse
+from pipelines.relevance.scorer import RelevanceScorer
 from tests.conftest import SLUG, DemoCrawl, newsarc
 
 

@@ -1,14 +1,14 @@
-"""pipelines.relevance: title over body, term frequency, exclusions, the date window."""
+"""pipelines.relevance.scorer: title over body, term frequency, exclusions, the date window."""
 
 from __future__ import annotations
 
 from datetime import date
 
 from crawler.demoweb import demo_event_path
-from crawler.event import load_event
-from pipelines.article import Article
-from pipelines.matching import MatchSpec, compile_counters, compile_terms, normalize
-from pipelines.relevance import RelevanceScorer
+from crawler.event.spec import load_event
+from pipelines.extract.article import Article
+from pipelines.relevance.matching import MatchSpec, compile_counters, compile_terms, normalize
+from pipelines.relevance.scorer import RelevanceScorer
 
 EVENT = load_event(demo_event_path())
 SCORER = RelevanceScorer(EVENT.match, EVENT.window())

@@ -1,4 +1,4 @@
-"""archive.repair: an interrupted .open file keeps every complete record."""
+"""archive.warc.repair: an interrupted .open file keeps every complete record."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
+from archive.cdxj.indexing import index_warc_file
 from archive.errors import WarcRepairError
-from archive.repair import repair_directory, repair_file
+from archive.warc.repair import repair_directory, repair_file
 from tests.test_warc import exchange, fixed_writer
 
 
@@ -81,7 +82,7 @@ def test_repair_directory_finds_nested_open_files_and_refuses_overwrite(tmp_path
 
 def test_repair_directory_with_cdxj_indexes_what_it_repaired(tmp_path: Path) -> None:
     path, _ = interrupted_file(tmp_path / "event" / "warc", 2)
-    (result,) = repair_directory(tmp_path, cdxj=True)
+    (result,) = repair_directory(tmp_path, on_repaired=index_warc_file)
     assert result.repaired is not None
     index = tmp_path / "event" / "cdxj" / result.repaired.name.replace(".warc.gz", ".cdxj")
     reference = subprocess.run(

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from archive.chunked import dechunk
-from archive.warc import split_head
+from archive.warc.chunked import dechunk
+from archive.warc.records import split_head
 from crawler.demoweb import SPECIALS, load_manifest
 from tests.conftest import DemoCrawl
 

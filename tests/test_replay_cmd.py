@@ -27,12 +27,12 @@ from pathlib import Path
 
 import pytest
 
+from archive.access.replay import StorageBlockLoader, WarcResolver, cached_index, select_events
 from archive.errors import NotInArchive
-from archive.replay import StorageBlockLoader, WarcResolver, cached_index, select_events
 from archive.storage import open_storage
-from archive.storage_local import LocalStorage
-from archive.warc import HttpExchange
-from archive.writer import WarcWriter
+from archive.storage.local import LocalStorage
+from archive.warc.records import HttpExchange
+from archive.warc.writer import WarcWriter
 from tests.conftest import NEWSARC, newsarc
 from tests.s3fixtures import S3Server
 

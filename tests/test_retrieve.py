@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 
 from archive import open_archive
-from archive.cdxj import parse_line
-from archive.http import parse_response
-from archive.reader import Record
+from archive.cdxj.index import parse_line
+from archive.warc.http import parse_response
+from archive.warc.reader import Record
 from crawler.demoweb import load_manifest
 from tests.archives import s3_env, use_env
 from tests.conftest import NEWSARC, SLUG, DemoCrawl, newsarc

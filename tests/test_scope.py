@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from crawler.discovery.scope import Scope
-from crawler.event import load_event
+from crawler.event.spec import load_event
 
 EVENT = load_event(Path(__file__).resolve().parent / "data" / "events" / "valid_minimal.toml")
 

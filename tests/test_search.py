@@ -1,4 +1,5 @@
-"""Full-text search (archive/search.py): query language, ranking, filters, incremental sync."""
+"""Full-text search (archive/articles/search.py): query language, ranking, filters, incremental
+sync."""
 
 from __future__ import annotations
 
@@ -10,13 +11,14 @@ from typing import Any
 
 import pytest
 
-from archive.search import ArticleSource, SearchError, SearchIndex, compile_query
-from archive.warc import RecordLocation
-from pipelines.article import Article
-from pipelines.components import ArticleItem, article_id, article_record
-from pipelines.dedup import DedupVerdict
-from pipelines.relevance import Relevance
-from pipelines.store import ArticleStore, read_articles
+from archive.articles.record import article_id
+from archive.articles.search import ArticleSource, SearchError, SearchIndex, compile_query
+from archive.articles.store import ArticleStore, read_articles
+from archive.warc.records import RecordLocation
+from pipelines.analysis.item import ArticleItem
+from pipelines.dedup.index import DedupVerdict
+from pipelines.extract.article import Article
+from pipelines.relevance.scorer import Relevance
 
 FILLER = "The delegation discussed trade, energy and regional security over two days. "
 
@@ -35,7 +37,7 @@ def record(
     of: str | None = None,
     crawl_id: str = "crawl-1",
 ) -> dict[str, Any]:
-    """One article exactly as the store pipeline builds it (``article_record``)."""
+    """One article exactly as the store pipeline builds it (``ArticleItem.record``)."""
     url = url or f"https://www.example.com/news/{n}"
     record_id = f"<urn:uuid:00000000-0000-0000-0000-{n:012d}>"
     article = Article(
@@ -62,7 +64,7 @@ def record(
         relevance=Relevance(0.9, True, "on-event"),
         verdict=DedupVerdict(kind, of, 1.0 if of else 0.0, "story-1"),  # type: ignore[arg-type]
     )
-    return article_record(item, crawl_id, event)
+    return item.record(crawl_id, event).to_json()
 
 
 def stored(tmp_path: Path, crawl_id: str, records: list[dict[str, Any]]) -> Path:

@@ -1,4 +1,4 @@
-"""archive.storage: the same tests for the local backend and for S3 on a real Ceph RGW."""
+"""archive.storage.keys: the same tests for the local backend and for S3 on a real Ceph RGW."""
 
 from __future__ import annotations
 
@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 
 from archive.errors import ObjectNotFound, StorageError, StorageVerifyError
-from archive.storage import Storage, object_key, open_storage
-from archive.storage_local import LocalStorage
-from archive.storage_s3 import S3Options, S3Storage
-from archive.storage_s3_put import part_size_for
+from archive.storage import open_storage
+from archive.storage.keys import Storage, object_key
+from archive.storage.local import LocalStorage
+from archive.storage.s3 import S3Options, S3Storage, part_size_for
 from tests.s3fixtures import S3Server
 
 MiB = 1 << 20

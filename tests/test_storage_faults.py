@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from archive.errors import StorageUnavailable, StorageVerifyError
-from archive.storage_s3 import S3Storage
+from archive.storage.s3 import S3Storage
 from tests.services.fault_proxy import FaultProxy
 
 MiB = 1 << 20
@@ -90,7 +90,7 @@ def test_ranged_read_cut_mid_stream_is_resumed(
     data = os.urandom(3 * MiB)
     storage.put_bytes("big", data)
     fault_proxy.inject("truncate", 2, match="GET /")
-    with caplog.at_level(logging.WARNING, logger="archive.storage_s3"):
+    with caplog.at_level(logging.WARNING, logger="archive.storage.s3"):
         assert storage.get_range("big", 1000, 2 * MiB) == data[1000 : 1000 + 2 * MiB]
     assert fault_proxy.injected == {"truncate": 2}
     assert sum("body cut" in r.getMessage() for r in caplog.records) == 2

@@ -1,4 +1,4 @@
-"""pipelines.store: the article set on disk."""
+"""archive.articles.store: the article set on disk."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from archive.articles.store import ArticleStore, read_articles
 from archive.errors import StorageError
-from pipelines.store import ArticleStore, read_articles
 
 
 def test_articles_append_and_canonical_texts(tmp_path: Path) -> None:

@@ -26,14 +26,15 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import HtmlResponse, Response
 from scrapy.utils.test import get_crawler
 
-from archive import encodings
 from archive.errors import ContentDecodingError, DecodedTooLarge
-from archive.http import parse_response
-from crawler.contentcoding import ContentDecodingMiddleware
+from archive.warc import encodings
+from archive.warc.http import parse_response
+from crawler.capture.proxy import connect_request, display, parse_proxy
+from crawler.capture.wire import build_request_bytes, redact_for_archive
 from crawler.demoweb import DemoWeb, demo_event_path
-from crawler.event import parse_event
-from crawler.proxy import ProxyMiddleware, connect_request, display, parse_proxy
-from crawler.wire import build_request_bytes, redact_for_archive
+from crawler.event.spec import parse_event
+from crawler.middlewares.contentcoding import ContentDecodingMiddleware
+from crawler.middlewares.proxy import ProxyMiddleware
 from tests.conftest import SLUG, DemoCrawl, newsarc, warc_records
 from tests.forward_proxy import ForwardProxy
 from tests.test_tls import TlsServer, self_signed

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from crawler.traps import (
+from crawler.policy.traps import (
     CalendarWindow,
     TrapFilter,
     TrapPolicy,
@@ -223,9 +223,9 @@ def crawl() -> Iterator[tuple[RecordingServer, RecordingServer, dict[str, Any]]]
         "ROBOTSTXT_OBEY": True,
         "DOWNLOADER_MIDDLEWARES": {
             "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
-            "crawler.middlewares.HostSlotMiddleware": 45,
-            "crawler.trapguard.TrapMiddleware": 60,
-            "crawler.middlewares.CrawlDelayRobotsTxtMiddleware": 100,
+            "crawler.middlewares.hostslot.HostSlotMiddleware": 45,
+            "crawler.middlewares.traps.TrapMiddleware": 60,
+            "crawler.middlewares.robots.CrawlDelayRobotsTxtMiddleware": 100,
         },
         "NEWSARC_MAX_URL_LENGTH": 200,
         "NEWSARC_MAX_QUERY_VARIANTS_PER_PATH": 3,

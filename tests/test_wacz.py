@@ -1,4 +1,4 @@
-"""archive.wacz: WACZ 1.1.1 packages that py-wacz validates and pywb replays."""
+"""archive.access.wacz: WACZ 1.1.1 packages that py-wacz validates and pywb replays."""
 
 from __future__ import annotations
 
@@ -23,10 +23,10 @@ from urllib.parse import urlsplit
 import pytest
 from pywb.warcserver.resource.blockrecordloader import BlockArcWarcRecordLoader
 
-from archive import warc
+from archive.access.wacz import INDEX_BLOCK_LINES, Page, WarcInput, rfc3339, write_wacz
 from archive.errors import ArchiveFormatError, WarcError
-from archive.wacz import INDEX_BLOCK_LINES, Page, WarcInput, rfc3339, write_wacz
-from archive.writer import WarcWriter
+from archive.warc import records as warc
+from archive.warc.writer import WarcWriter
 
 BIN = Path(sys.executable).parent
 CREATED = datetime(2025, 4, 2, 8, 30, tzinfo=UTC)

@@ -1,4 +1,5 @@
-"""archive.warc / archive.writer / archive.chunked: records, digests, rotation, determinism."""
+"""archive.warc.records / archive.warc.writer / archive.warc.chunked: records, digests, rotation,
+determinism."""
 
 from __future__ import annotations
 
@@ -13,9 +14,9 @@ from pathlib import Path
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from archive import warc
-from archive.chunked import ChunkedDecodeError, Framing, dechunk, rechunk
-from archive.writer import WarcWriter
+from archive.warc import records as warc
+from archive.warc.chunked import ChunkedDecodeError, Framing, dechunk, rechunk
+from archive.warc.writer import WarcWriter
 
 GOLDEN = Path(__file__).parent / "data" / "golden" / "exchange.warc"
 CHUNKED = (

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from archive.errors import WarcWriteError
-from archive.reader import iter_records
+from archive.warc.reader import iter_records
 from crawler.demoweb import DemoWeb, demo_event_path
 from tests.conftest import NEWSARC, SLUG, connect_args
 from tests.test_warc import exchange, fixed_writer

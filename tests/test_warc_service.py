@@ -10,9 +10,9 @@ from typing import Any
 from scrapy.utils.test import get_crawler
 
 from archive.errors import WarcWriteError
-from archive.reader import iter_records
-from archive.warc import HttpExchange
-from archive.writer import WarcWriter
+from archive.warc.reader import iter_records
+from archive.warc.records import HttpExchange
+from archive.warc.writer import WarcWriter
 from pipelines.warc import WarcService
 from tests.test_warc import exchange, fixed_writer
 

@@ -8,14 +8,14 @@ from dataclasses import replace
 
 from scrapy.http import HtmlResponse
 
-from archive.http import HttpResponse, parse_response
+from archive.warc.http import HttpResponse, parse_response
 from crawler.demoweb import demo_event_path
-from crawler.event import load_event
-from pipelines.extract import extract
-from pipelines.links import Link, extract_links
-from pipelines.relevance import RelevanceScorer
-from pipelines.signatures import signatures
-from pipelines.worker import analyse, analyse_page
+from crawler.event.spec import load_event
+from pipelines.analysis.worker import analyse, analyse_page
+from pipelines.dedup.signatures import signatures
+from pipelines.extract.extractor import extract
+from pipelines.extract.links import Link, extract_links
+from pipelines.relevance.scorer import RelevanceScorer
 from tests.conftest import DemoCrawl
 
 

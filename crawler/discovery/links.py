@@ -1,7 +1,7 @@
-"""Links of an HTML page, the date a URL carries, and the crawl priority of a link.
+"""The date a URL carries, and the crawl priority of a link.
 
-Reading links is pure and lives in ``pipelines/links.py`` (the extraction workers read them from
-the tree they parse anyway); it is re-exported here for the spider and its tests.
+Reading a page's links is pure and lives in ``pipelines/extract/links.py`` (the extraction workers
+read them from the tree they parse anyway).
 
 ``link_priority`` is the number for ``scrapy.Request(priority=...)`` (higher is fetched sooner)::
 
@@ -22,13 +22,8 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from urllib.parse import unquote, urlsplit
 
-from pipelines.links import (  # noqa: F401  (re-exported)
+from pipelines.extract.links import (
     Link,
-    _absolute,
-    _resolve,
-    canonical_url,
-    extract_links,
-    links_in,
 )
 
 RELEVANCE_WEIGHT = 100

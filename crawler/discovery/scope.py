@@ -10,7 +10,7 @@ from datetime import date, datetime
 from urllib.parse import urlsplit
 
 from crawler.discovery.links import date_in_url
-from crawler.event import EventSpec
+from crawler.event.spec import EventSpec
 
 
 class Scope:

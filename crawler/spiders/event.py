@@ -12,6 +12,7 @@ discovery source, hops from seed and outlinks.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import AsyncIterator, Sequence
 from datetime import date, datetime
@@ -26,14 +27,15 @@ from scrapy.http import Response, TextResponse
 from archive.errors import WarcWriteError
 from crawler.discovery.feeds import parse_feed
 from crawler.discovery.gdelt import gdelt_query_url, parse_gdelt
-from crawler.discovery.links import Link, extract_links, link_priority, url_words
+from crawler.discovery.links import link_priority, url_words
 from crawler.discovery.scope import Scope
 from crawler.discovery.sitemaps import parse_sitemap
-from crawler.event import EventSpec, load_event
-from crawler.eventsettings import apply_event_settings
-from pipelines.extraction import extraction_pool
+from crawler.event.settings import apply_event_settings
+from crawler.event.spec import EventSpec, load_event
+from pipelines.extract.links import Link, extract_links
+from pipelines.extraction import ExtractionPipeline
 from pipelines.page import Page
-from pipelines.warc import warc_service
+from pipelines.warc import WarcService
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +64,17 @@ class EventSpider(scrapy.Spider):
         apply_event_settings(crawler.settings, spider.event)
         crawler.signals.connect(spider._on_robots_parsed, signal=signals.robots_parsed)
         return spider
+
+    @functools.cached_property
+    def _warc(self) -> WarcService:
+        service = self.crawler.get_extension(WarcService)
+        if service is None:
+            raise RuntimeError("the event spider needs pipelines.warc.WarcService in EXTENSIONS")
+        return service
+
+    @functools.cached_property
+    def _pool(self) -> ExtractionPipeline | None:
+        return self.crawler.get_item_pipeline(ExtractionPipeline)
 
     # -- start ------------------------------------------------------------------------------
 
@@ -145,7 +158,7 @@ class EventSpider(scrapy.Spider):
         """The page's links as (url, anchor text, nofollow): read by the extraction workers from
         the tree they parse anyway when the page goes to extraction (one parse per page), else
         parsed here."""
-        pool = extraction_pool(self.crawler)
+        pool = self._pool
         if pool is not None:
             found = await pool.analyse_page(page)
             if found is not None:
@@ -272,7 +285,7 @@ class EventSpider(scrapy.Spider):
             items.append(("discovered-date", dated))
         items += [("outlink", url) for url in outlinks]
         try:
-            warc_service(self.crawler).queue_metadata(response.url, record.record_id, items)
+            self._warc.queue_metadata(response.url, record.record_id, items)
         except WarcWriteError:
             # the WARC service has logged it and is stopping the crawl; follow nothing more
             raise CloseSpider("warc_write_error") from None

@@ -1,0 +1,3 @@
+"""Getting an archive back out: ``api`` (the Python API; ``types`` are what it returns),
+``wacz`` (+ ``wacz_members``: WACZ packages) and ``replay`` (pywb).
+"""

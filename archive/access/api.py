@@ -1,0 +1,203 @@
+"""The archive as a Python object: crawls, articles, captures and WARC records, local or S3.
+
+::
+
+    from archive import open_archive
+
+    a = open_archive("./newsarc-data")                 # or "s3://bucket/prefix"
+    a.events()                                         # ['wang-yi-moscow-2025', ...]
+    df = pandas.DataFrame(a.articles(event="wang-yi-moscow-2025", unique=True))
+    cap = a.get("https://example.org/news/1", at="20250401")   # closest capture
+    cap.status, cap.header("Content-Type"), cap.body          # body: content-encoding decoded
+    for ref in a.records(event="wang-yi-moscow-2025"):          # every response record
+        ...
+
+Captures are found with a binary search in the event's sorted CDXJ (``<slug>/index.cdxj``) and
+read with one ranged read of the record's gzip member. Nothing here imports Scrapy.
+"""
+
+from __future__ import annotations
+
+import json
+import zlib
+from collections.abc import Iterable, Iterator
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from archive.access.types import Capture, Crawl, RecordRef
+from archive.articles.sets import article_files, is_unique, read_articles
+from archive.cdxj.index import CdxjEntry
+from archive.cdxj.indexing import WARC_SUFFIX, event_index_key, warc_key
+from archive.cdxj.lookup import closest, lookup
+from archive.cdxj.sources import StorageSource
+from archive.errors import ArchiveFormatError, NotInArchive, ObjectNotFound
+from archive.storage import open_object, open_storage
+from archive.storage.keys import Storage, object_key
+from archive.warc.reader import RecordFormatError, iter_records, parse_record
+
+__all__ = ["Archive", "Capture", "Crawl", "RecordRef", "open_archive"]
+
+if TYPE_CHECKING:
+    from archive.articles.search import ArticleSource
+
+
+class Archive:
+    """Read access to a newsarc archive (a directory or an S3 prefix)."""
+
+    def __init__(self, storage: Storage) -> None:
+        self.storage = storage
+
+    @property
+    def uri(self) -> str:
+        return self.storage.uri
+
+    def __repr__(self) -> str:
+        return f"Archive({self.uri!r})"
+
+    # -- events and crawls -------------------------------------------------------------------
+    def events(self) -> list[str]:
+        """Slugs of the events in the archive (directories holding crawls or WARCs)."""
+        return [
+            slug
+            for slug in self.storage.children("")
+            if {"crawls", "warc"} & set(self.storage.children(f"{slug}/"))
+        ]
+
+    def _events(self, event: str | None) -> list[str]:
+        if event is None:
+            return self.events()
+        if event not in self.events():
+            raise NotInArchive(f"no event {event!r} in {self.uri}")
+        return [event]
+
+    def crawls(self, event: str | None = None) -> list[Crawl]:
+        """Every crawl, oldest first per event, from ``crawls/<id>/manifest.json``."""
+        crawls = []
+        for slug in self._events(event):
+            for crawl_id in self.storage.children(f"{slug}/crawls/"):
+                key = object_key(slug, "crawls", crawl_id, "manifest.json")
+                if self.storage.stat(key) is None:
+                    crawls.append(Crawl(slug, crawl_id, False))
+                    continue
+                try:
+                    manifest = json.loads(self.storage.get_bytes(key))
+                except ValueError as exc:
+                    raise ArchiveFormatError(f"{self.uri}/{key}: {exc}") from None
+                crawls.append(Crawl(slug, crawl_id, True, manifest))
+        return crawls
+
+    # -- articles --------------------------------------------------------------------------------
+    def articles(
+        self, event: str | None = None, *, unique: bool = False, crawl: str | None = None
+    ) -> Iterator[dict[str, Any]]:
+        """On-event articles as stored (dicts, README schema), newest article set first.
+
+        An article appears once: when a later set (a re-extraction) stores the same id again,
+        its newer form wins. ``unique=True`` keeps one article per text (canonical copies).
+        """
+        for slug in self._events(event):
+            seen: set[str] = set()
+            for file in reversed(article_files(self.storage, slug)):
+                if crawl is not None and file.crawl_id != crawl:
+                    continue
+                for article in read_articles(self.storage, file.key):
+                    key = str(article.get("id"))
+                    if key in seen:
+                        continue
+                    seen.add(key)
+                    if not unique or is_unique(article):
+                        yield article
+
+    def article_sources(self, event: str | None = None) -> list[ArticleSource]:
+        """The article sets as search-index sources (loaded only when new or changed)."""
+        from archive.articles.search import ArticleSource
+
+        return [
+            ArticleSource(f.key, f.fingerprint, partial(read_articles, self.storage, f.key))
+            for slug in self._events(event)
+            for f in article_files(self.storage, slug)
+        ]
+
+    # -- captures --------------------------------------------------------------------------------
+    def captures(
+        self, url: str, *, event: str | None = None, prefix: bool = False
+    ) -> list[tuple[str, CdxjEntry]]:
+        """(event, index entry) of every capture of ``url`` (or every URL under it with
+        ``prefix``), by binary search in each event's index."""
+        found: list[tuple[str, CdxjEntry]] = []
+        slugs = self._events(event)
+        unindexed = []
+        for slug in slugs:
+            key = event_index_key(slug)
+            if self.storage.stat(key) is None:
+                unindexed.append(slug)
+                continue
+            source = StorageSource(self.storage, key)
+            found += [(slug, e) for e in lookup(source, url, prefix=prefix)]
+        if slugs and len(unindexed) == len(slugs):
+            names = ", ".join(unindexed)
+            raise NotInArchive(f"no CDXJ index for {names} in {self.uri}: run newsarc index")
+        return sorted(found, key=lambda item: (item[1].timestamp, item[0]))
+
+    def get(self, url: str, *, at: str | None = None, event: str | None = None) -> Capture:
+        """The capture of ``url`` closest to ``at`` (1-14 digits; latest when None)."""
+        found = self.captures(url, event=event)
+        best = closest([entry for _, entry in found], at)
+        if best is None:
+            raise NotInArchive(f"no capture of {url} in {self.uri}")
+        slug = next(s for s, entry in found if entry is best)
+        return self.read(slug, best)
+
+    def read(self, event: str, entry: CdxjEntry) -> Capture:
+        """Read the record an index entry points to (one ranged read)."""
+        if not entry.filename:
+            raise ArchiveFormatError(f"index entry without a filename: {entry.to_line()!r}")
+        key = warc_key(event, entry.filename)
+        member = self.storage.get_range(key, entry.offset, entry.length)
+        try:
+            record = parse_record(zlib.decompress(member, 31), entry.offset, entry.length)
+        except (zlib.error, RecordFormatError) as exc:
+            raise ArchiveFormatError(f"{self.uri}/{key}@{entry.offset}: {exc}") from None
+        return Capture(event, entry, record)
+
+    # -- WARC records ---------------------------------------------------------------------------
+    def warc_files(self, event: str | None = None) -> list[tuple[str, str]]:
+        """(event, WARC basename) of every WARC file, in name (= time) order."""
+        files = []
+        for slug in self._events(event):
+            for info in self.storage.iter(f"{slug}/warc/"):
+                name = info.key.rsplit("/", 1)[-1]
+                if name.endswith(WARC_SUFFIX) and info.key.count("/") == 2:
+                    files.append((slug, name))
+        return files
+
+    def records(
+        self, event: str | None = None, *, types: Iterable[str] | None = ("response",)
+    ) -> Iterator[RecordRef]:
+        """Every record of every WARC (streamed), filtered by WARC-Type (None: all)."""
+        wanted = None if types is None else set(types)
+        for slug, name in self.warc_files(event):
+            with open_object(self.storage, warc_key(slug, name)) as fh:
+                for record in iter_records(fh):
+                    if wanted is None or record.type in wanted:
+                        yield RecordRef(slug, name, record)
+
+    def text(self, event: str, article_id: str) -> str | None:
+        """The stored text of a canonical document, or None."""
+        try:
+            return self.storage.get_bytes(object_key(event, "text", f"{article_id}.txt")).decode()
+        except ObjectNotFound:
+            return None
+
+
+def open_archive(uri: str | Path = "./newsarc-data", *, endpoint_url: str | None = None) -> Archive:
+    """Open an archive: a local directory, ``file:///…`` or ``s3://bucket/prefix``.
+
+    A local path that is not a directory raises ``NotInArchive`` (an S3 prefix is only known to
+    be empty when it is read)."""
+    storage = open_storage(str(uri), endpoint_url=endpoint_url)
+    root = getattr(storage, "root", None)
+    if isinstance(root, Path) and not root.is_dir():
+        raise NotInArchive(f"no archive at {root}")
+    return Archive(storage)

@@ -1,0 +1,256 @@
+"""Full-text search over article sets: an embedded SQLite FTS5 index, no server.
+
+The index is a cache built from the stored article sets (``<slug>/articles/<crawl-id>.jsonl``):
+:meth:`SearchIndex.sync` re-reads only the sets whose fingerprint changed and drops the ones
+that are gone. Title and text are indexed (``unicode61 remove_diacritics 2``: case and accents
+are ignored, so ``Lavrov`` finds ``Lavróv``); ranking is bm25 with the title weighted
+:data:`TITLE_WEIGHT` times the text.
+
+Queries are what users type (``archive/articles/query.py``): words, ``"phrases"``, ``OR``,
+``-word`` exclusion, ``word*`` prefix; never passed to FTS5 unescaped.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from archive.articles.query import SearchError, compile_query, parse_day
+from archive.articles.rows import row, site_filter
+
+__all__ = ["ArticleSource", "Hit", "SearchError", "SearchIndex", "SyncResult", "compile_query"]
+
+TITLE_WEIGHT = 5.0
+SNIPPET_TOKENS = 24
+SCHEMA_VERSION = 2
+
+_SCHEMA = f"""
+CREATE TABLE sources (
+    name TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, articles INTEGER NOT NULL);
+CREATE TABLE articles (
+    rid INTEGER PRIMARY KEY, source TEXT NOT NULL, id TEXT, url TEXT, canonical_url TEXT,
+    sitename TEXT, sitename_key TEXT, site TEXT, date TEXT, day TEXT, language TEXT,
+    event TEXT, crawl_id TEXT, dup_kind TEXT, dup_of TEXT, story TEXT, title TEXT, text TEXT);
+CREATE INDEX articles_id ON articles (id, rid);
+CREATE INDEX articles_source ON articles (source);
+CREATE VIRTUAL TABLE fts USING fts5 (
+    title, text, content='articles', content_rowid='rid',
+    tokenize='unicode61 remove_diacritics 2');
+PRAGMA user_version = {SCHEMA_VERSION};
+"""
+_COLUMNS = (
+    "source, id, url, canonical_url, sitename, sitename_key, site, date, day, language, "
+    "event, crawl_id, dup_kind, dup_of, story, title, text"
+)
+_INSERT = f"INSERT INTO articles ({_COLUMNS}) VALUES ({', '.join('?' * 17)})"
+
+
+@dataclass(frozen=True)
+class ArticleSource:
+    """One article set: ``name`` (e.g. its storage key), a ``fingerprint`` that changes with
+    its content (e.g. size and sha256) and ``load``, called only when it must be (re)indexed."""
+
+    name: str
+    fingerprint: str
+    load: Callable[[], Iterable[dict[str, Any]]]
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    """Sources added, re-indexed, removed and left alone; articles indexed by this sync."""
+
+    added: int = 0
+    updated: int = 0
+    removed: int = 0
+    unchanged: int = 0
+    articles: int = 0
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One result. ``score`` is minus bm25: higher is better. ``snippet`` marks hits ``[…]``."""
+
+    id: str
+    title: str | None
+    sitename: str | None
+    site: str | None
+    date: str | None
+    url: str
+    snippet: str
+    event: str | None
+    dup_kind: str | None
+    score: float
+
+
+class SearchIndex:
+    """An FTS5 index of article sets in one SQLite file (created on first use)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(self.path, isolation_level=None)
+        try:
+            self._prepare()
+        except BaseException:
+            self._db.close()
+            raise
+
+    def _prepare(self) -> None:
+        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        if version == SCHEMA_VERSION:
+            return
+        # an older layout (or a new file): the index is a cache, rebuilt by the next sync
+        self._db.execute("BEGIN")
+        for table in ("fts", "articles", "sources"):
+            self._db.execute(f"DROP TABLE IF EXISTS {table}")
+        for statement in _SCHEMA.split(";"):
+            if statement.strip():
+                self._db.execute(statement)
+        self._db.execute("COMMIT")
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> SearchIndex:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def count(self) -> int:
+        """Articles in the index."""
+        return int(self._db.execute("SELECT count(*) FROM articles").fetchone()[0])
+
+    def sync(self, sources: Iterable[ArticleSource]) -> SyncResult:
+        """Index new and changed sources, drop vanished ones; one transaction per source."""
+        known = dict(self._db.execute("SELECT name, fingerprint FROM sources").fetchall())
+        seen: set[str] = set()
+        added = updated = unchanged = articles = 0
+        for source in sources:
+            seen.add(source.name)
+            old = known.get(source.name)
+            if old == source.fingerprint:
+                unchanged += 1
+                continue
+            articles += self._index(source)
+            known[source.name] = source.fingerprint
+            if old is None:
+                added += 1
+            else:
+                updated += 1
+        gone = sorted(set(known) - seen)
+        for name in gone:
+            with self._transaction():
+                self._delete(name)
+        return SyncResult(added, updated, len(gone), unchanged, articles)
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        self._db.execute("BEGIN")
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    def _delete(self, name: str) -> None:
+        self._db.execute(
+            "INSERT INTO fts (fts, rowid, title, text) "
+            "SELECT 'delete', rid, title, text FROM articles WHERE source = ?",
+            (name,),
+        )
+        self._db.execute("DELETE FROM articles WHERE source = ?", (name,))
+        self._db.execute("DELETE FROM sources WHERE name = ?", (name,))
+
+    def _index(self, source: ArticleSource) -> int:
+        with self._transaction():
+            self._delete(source.name)
+            rows = (row(source.name, article) for article in source.load())
+            count = max(self._db.executemany(_INSERT, rows).rowcount, 0)
+            self._db.execute(
+                "INSERT INTO fts (rowid, title, text) "
+                "SELECT rid, title, text FROM articles WHERE source = ?",
+                (source.name,),
+            )
+            self._db.execute(
+                "INSERT INTO sources (name, fingerprint, articles) VALUES (?, ?, ?)",
+                (source.name, source.fingerprint, count),
+            )
+        return count
+
+    def search(
+        self,
+        query: str,
+        *,
+        since: str | None = None,
+        until: str | None = None,
+        site: str | None = None,
+        lang: str | None = None,
+        event: str | None = None,
+        unique_only: bool = False,
+        limit: int = 20,
+    ) -> list[Hit]:
+        """The best ``limit`` matches, best first; filters combine with AND.
+
+        ``since``/``until``: inclusive days (YYYY-MM-DD) compared with the day of ``date``
+        (articles without a date are left out when either is given). ``site``: a host and its
+        subdomains (a leading ``www.`` is ignored) or a sitename. ``unique_only``: canonical
+        copies only (``dup.kind`` unique, or no dedup verdict).
+        """
+        if limit < 1:
+            raise SearchError(f"limit must be at least 1, not {limit}")
+        where, params = ["fts MATCH ?"], [compile_query(query)]
+        # one hit per article: a re-extraction re-stores the same ids; its (newer) rows win
+        where.append("a.rid = (SELECT max(b.rid) FROM articles b WHERE b.id = a.id)")
+        first = parse_day(since, "since") if since else None
+        last = parse_day(until, "until") if until else None
+        if first and last and first > last:
+            raise SearchError(f"since ({first}) is after until ({last})")
+        for clause, value in (
+            ("a.day >= ?", first),
+            ("a.day <= ?", last),
+            ("a.language = ?", lang.strip().lower() if lang else None),
+            ("a.event = ?", event),
+        ):
+            if value:
+                where.append(clause)
+                params.append(value)
+        if site and site.strip():
+            clause, values = site_filter(site)
+            where.append(clause)
+            params += values
+        if unique_only:
+            where.append("(a.dup_kind = 'unique' OR a.dup_kind IS NULL)")
+        return self._run(" AND ".join(where), params, limit)
+
+    def _run(self, where: str, params: list[Any], limit: int) -> list[Hit]:
+        # rank first, then build snippets for the few rows kept (snippet() is the costly part)
+        sql = f"""
+            WITH top AS (
+                SELECT a.rid AS rid, bm25(fts, {TITLE_WEIGHT}, 1.0) AS rank
+                FROM fts JOIN articles a ON a.rid = fts.rowid
+                WHERE {where} ORDER BY rank, a.rid LIMIT ?)
+            SELECT a.id, a.title, a.sitename, a.site, a.date, a.url,
+                   snippet(fts, 1, '[', ']', '…', {SNIPPET_TOKENS}),
+                   a.event, a.dup_kind, top.rank
+            FROM top JOIN articles a ON a.rid = top.rid JOIN fts ON fts.rowid = top.rid
+            WHERE fts MATCH ? ORDER BY top.rank, top.rid"""
+        try:
+            rows = self._db.execute(sql, [*params, limit, params[0]]).fetchall()
+        except sqlite3.OperationalError as exc:  # not expected: compile_query only emits strings
+            raise SearchError(f"cannot run the search: {exc}") from None
+        return [
+            Hit(r[0], r[1], r[2], r[3], r[4], r[5], (r[6] or "").strip(), r[7], r[8], -float(r[9]))
+            for r in rows
+        ]

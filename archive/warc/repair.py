@@ -1,0 +1,81 @@
+"""Repair ``.warc.gz.open`` files left by a killed crawl: keep every complete record.
+
+The file is scanned gzip member by gzip member; each member must decompress completely and
+hold exactly one well-formed WARC record (``WARC/1.x`` header, Content-Length matching the
+block, trailing CRLFCRLF). The file is cut after the last good member, fsynced and renamed to
+its final ``.warc.gz`` name. A file with no complete record is removed.
+"""
+
+from __future__ import annotations
+
+import os
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from archive.errors import WarcRepairError
+from archive.warc.reader import RecordFormatError, iter_members, parse_record
+from archive.warc.writer import OPEN_SUFFIX
+
+
+@dataclass(frozen=True)
+class RepairResult:
+    source: Path
+    repaired: Path | None  # None when nothing valid remained and the file was removed
+    records: int
+    bytes_kept: int
+    bytes_dropped: int
+
+
+def scan_members(path: Path) -> tuple[int, int]:
+    """Return (number of good records, byte offset just after the last good member)."""
+    records = good_end = 0
+    with path.open("rb") as fh:
+        try:
+            for offset, length, data in iter_members(fh):
+                parse_record(data, offset, length)
+                records, good_end = records + 1, offset + length
+        except (zlib.error, RecordFormatError):
+            pass
+    return records, good_end
+
+
+def repair_file(path: str | os.PathLike[str]) -> RepairResult:
+    src = Path(path)
+    if not src.name.endswith(OPEN_SUFFIX):
+        raise WarcRepairError(
+            f"{src}: not an interrupted WARC file (expected a {OPEN_SUFFIX} name)"
+        )
+    final = src.with_name(src.name[: -len(OPEN_SUFFIX)])
+    if final.exists():
+        raise WarcRepairError(f"{src}: {final.name} already exists; not overwriting it")
+    try:
+        size = src.stat().st_size
+        records, good_end = scan_members(src)
+        if records == 0:
+            src.unlink()
+            return RepairResult(src, None, 0, 0, size)
+        with src.open("r+b") as fh:
+            fh.truncate(good_end)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(src, final)
+    except OSError as exc:
+        raise WarcRepairError(f"{src}: {exc}") from exc
+    return RepairResult(src, final, records, good_end, size - good_end)
+
+
+def repair_directory(
+    directory: str | os.PathLike[str], *, on_repaired: Callable[[Path], object] | None = None
+) -> list[RepairResult]:
+    """Repair every ``*.warc.gz.open`` file under a directory (recursively), then call
+    ``on_repaired`` with each repaired file (e.g. ``archive.cdxj.indexing.index_warc_file``)."""
+    root = Path(directory)
+    if not root.exists():
+        return []
+    results = [repair_file(p) for p in sorted(root.rglob(f"*.warc.gz{OPEN_SUFFIX}"))]
+    for result in results:
+        if on_repaired is not None and result.repaired is not None:
+            on_repaired(result.repaired)
+    return results

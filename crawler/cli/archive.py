@@ -1,0 +1,171 @@
+"""``newsarc get``, ``newsarc list`` and ``newsarc index``: getting captures out of an archive."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from crawler.cli.help import command
+
+if TYPE_CHECKING:
+    from archive.access.api import Archive, Capture, Crawl
+
+ARCHIVE_HELP = "The archive: a directory or s3://bucket/prefix."
+
+
+def archive_option(command: Any) -> Any:
+    return click.option(
+        "--archive", "archive_uri", default="./newsarc-data", show_default=True, help=ARCHIVE_HELP
+    )(command)
+
+
+@command()
+@click.argument("url")
+@archive_option
+@click.option("--at", default=None, metavar="TIMESTAMP", help="1-14 digits, e.g. 20250401.")
+@click.option("--event", default=None, help="Only this event's captures.")
+@click.option("--text", "mode", flag_value="text", help="Print the extracted article text.")
+@click.option(
+    "--html", "mode", flag_value="html", default=True, help="Print the body, decoded (default)."
+)
+@click.option("--raw", "mode", flag_value="raw", help="Print the HTTP response as stored.")
+@click.option("--headers", "mode", flag_value="headers", help="Print status line and headers.")
+@click.option("--json", "mode", flag_value="json", help="Print the capture's metadata as JSON.")
+def get(url: str, archive_uri: str, at: str | None, event: str | None, mode: str) -> None:
+    """Print the capture of URL closest to --at (default: the latest).
+
+    The capture is found by binary search in the event's CDXJ index and read with one ranged
+    read, from a local or an S3 archive. Exit 4 when the archive has no capture of URL.
+
+    \b
+    Example:
+        newsarc get https://globe.test/world/wang-yi-moscow.html --at 20250401 --text
+    """
+    if at is not None and not (at.isdigit() and 1 <= len(at) <= 14):
+        raise click.BadParameter("expected 1-14 digits (YYYYMMDDhhmmss)", param_hint="--at")
+    from archive.access.api import open_archive
+
+    arc = open_archive(archive_uri)
+    capture = arc.get(url, at=at, event=event)
+    out = sys.stdout.buffer
+    if mode == "json":
+        data = {**capture.as_dict(), "headers": [list(h) for h in capture.headers]}
+        click.echo(json.dumps(data, ensure_ascii=False, indent=1))
+    elif mode == "headers":
+        out.write(capture.head)
+    elif mode == "raw":
+        out.write(capture.record.block)
+    elif mode == "text":
+        click.echo(article_text(arc, capture))
+    else:
+        out.write(capture.body)
+    out.flush()
+
+
+def article_text(archive: Archive, capture: Capture) -> str:
+    """The capture's article text: the stored text, the article set's, or extracted now."""
+    text = archive.text(capture.event, capture.article_id)
+    if text is not None:
+        return text
+    for article in archive.articles(event=capture.event):
+        if article.get("id") == capture.article_id:
+            return str(article.get("text") or "")
+    from pipelines.extract.extractor import extract
+
+    extracted = extract(capture.url, capture.http.header_dict(), capture.body)
+    if extracted is None:
+        click.echo(f"no article text in {capture.url}", err=True)
+        sys.exit(4)
+    click.echo("(not in the event's article set; extracted now)", err=True)
+    return extracted.text
+
+
+@command(name="list")
+@archive_option
+@click.option("--event", default=None, help="Only this event.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object per crawl.")
+def list_crawls(archive_uri: str, event: str | None, as_json: bool) -> None:
+    """List the archive's crawls with their stats (from their manifests).
+
+    \b
+    Example:
+        newsarc list --archive s3://news-archive/events --event wang-yi-moscow-2025
+    """
+    from archive.access.api import open_archive
+
+    crawls = open_archive(archive_uri).crawls(event)
+    rows = [crawl_row(c) for c in crawls]
+    if as_json:
+        for row in rows:
+            click.echo(json.dumps(row))
+        return
+    if not rows:
+        click.echo("no crawls", err=True)
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(box=None, header_style="bold")
+    columns = ["event", "crawl_id", "status", "pages", "articles", "duplicates", "errors", "bytes"]
+    for name in columns:
+        table.add_column(name, justify="right" if name in columns[3:] else "left")
+    for row in rows:
+        table.add_row(*(human(row[c]) if c == "bytes" else str(row[c]) for c in columns))
+    console = Console()
+    if not console.is_terminal:  # a pipe or file: never truncate cells
+        console = Console(width=1000)
+    console.print(table)
+
+
+def crawl_row(crawl: Crawl) -> dict[str, Any]:
+    from crawler.cli.summary import CrawlSummary
+
+    summary = CrawlSummary.from_stats(crawl.stats)
+    return {
+        "event": crawl.event,
+        "crawl_id": crawl.crawl_id,
+        "status": (crawl.finish_reason or "finished") if crawl.complete else "incomplete",
+        "pages": summary.pages,
+        "articles": summary.articles,
+        "duplicates": summary.duplicates,
+        "stories": summary.stories,
+        "errors": summary.errors,
+        "objects": crawl.objects,
+        "bytes": crawl.bytes,
+    }
+
+
+def human(size: int) -> str:
+    value = float(size)
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if value < 1000 or unit == "TB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1000
+    return str(size)
+
+
+@command()
+@archive_option
+@click.option("--event", default=None, help="Only this event (default: every event).")
+@click.option("--work", default="./newsarc-spool", show_default=True, help="Scratch directory.")
+def index(archive_uri: str, event: str | None, work: str) -> None:
+    """Rebuild CDXJ indexes: index WARCs that have none, then each event's merged index.
+
+    Crawls index as they write; use this for WARCs from elsewhere or after `newsarc repair`.
+
+    \b
+    Example:
+        newsarc index --archive ./newsarc-data --event wang-yi-moscow-2025
+    """
+    from pathlib import Path
+
+    from archive.access.api import open_archive
+    from archive.cdxj.indexing import rebuild_event_index
+
+    arc = open_archive(archive_uri)
+    for slug in [event] if event else arc.events():
+        indexed, lines = rebuild_event_index(arc.storage, slug, Path(work))
+        click.echo(f"{slug}: indexed {indexed} WARC files; event index has {lines} captures")

@@ -1,0 +1,239 @@
+"""The ``newsarc`` command.
+
+Exit codes (crawler/cli/exitcodes.py): 0 success · 1 unexpected failure · 2 bad input ·
+3 WARC write failure (crawl stopped) · 4 nothing could be fetched · 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+import click
+
+from archive.cdxj.indexing import index_warc_file
+from archive.errors import ExitCode, NewsarcError
+from archive.warc.repair import repair_directory
+from crawler.cli.analysis import export, search, wacz
+from crawler.cli.archive import get, index, list_crawls
+from crawler.cli.articles import extract, reextract
+from crawler.cli.help import ExampleCommand, ExampleGroup
+from crawler.cli.replay import replay
+from crawler.cli.run import (
+    connect_to_option,
+    parse_size,
+    proxy_options,
+    run_event,
+    settings_option,
+)
+from crawler.cli.storage import archive_location, upload
+
+
+def archive_options(command: Any) -> Any:
+    """``--out`` (a directory or s3://) and ``--spool``, shared by crawl and demo."""
+    command = click.option(
+        "--spool",
+        default="./newsarc-spool",
+        show_default=True,
+        help="Local working directory when --out is s3://.",
+    )(command)
+    return click.option(
+        "--out",
+        default="./newsarc-data",
+        show_default=True,
+        help="Archive: a directory or s3://bucket/prefix.",
+    )(command)
+
+
+@click.group(cls=ExampleGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="newsarc")
+def main() -> None:
+    """Archive news coverage of events: crawl politely, keep byte-exact WARCs, extract and
+    deduplicate the articles, then get them back out (get, search, export, wacz, replay).
+
+    \b
+    Examples:
+        newsarc demo
+        newsarc crawl events/wang-yi-moscow-2025.toml --out ./newsarc-data
+        newsarc search "Lavrov" --archive ./newsarc-data
+    """
+
+
+@main.command(cls=ExampleCommand)
+@click.argument("event_file", type=click.Path(dir_okay=False))
+@archive_options
+@click.option("--keep-local", is_flag=True, help="Keep spooled files after a verified upload.")
+@click.option("--allow-private-addresses", is_flag=True, help="Allow loopback/private targets.")
+@click.option(
+    "--connect-to", multiple=True, metavar="HOST=IP:PORT", help="Connect HOST to IP:PORT."
+)
+@click.option(
+    "--proxy",
+    metavar="URL",
+    help="HTTP proxy for http and https (http://[user:pass@]host:port, or none); "
+    "default: $http_proxy/$https_proxy.",
+)
+@click.option(
+    "--no-proxy",
+    metavar="HOSTS",
+    help="Hosts fetched directly, comma-separated (default: $no_proxy).",
+)
+@click.option("--operator", default="", help="Your contact, recorded in every warcinfo record.")
+@click.option(
+    "--warc-size", default="1GB", show_default=True, help="Rotate WARC files at this size."
+)
+@click.option(
+    "-s",
+    "--set",
+    "overrides",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Override a Scrapy or NEWSARC_* setting (VALUE is read as JSON if it parses).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.option("-v", "--verbose", count=True, help="Show Scrapy's logs (-vv for debug).")
+def crawl(
+    event_file: str,
+    out: str,
+    spool: str,
+    keep_local: bool,
+    allow_private_addresses: bool,
+    connect_to: tuple[str, ...],
+    proxy: str | None,
+    no_proxy: str | None,
+    operator: str,
+    warc_size: str,
+    overrides: tuple[str, ...],
+    as_json: bool,
+    verbose: int,
+) -> None:
+    """Crawl the coverage described by EVENT_FILE into WARC files under --out.
+
+    Example:
+
+        newsarc crawl events/wang-yi-moscow-2025.toml --out ./newsarc-data
+    """
+    from crawler.runner import CrawlOptions
+
+    output, storage = archive_location(out, spool)
+    options = CrawlOptions(
+        output=output,
+        storage=storage,
+        keep_local=keep_local,
+        connect_to=connect_to_option(connect_to),
+        allow_private_addresses=allow_private_addresses,
+        verbose=verbose,
+        progress=not verbose and not as_json and sys.stderr.isatty(),
+        operator=operator,
+        extra={
+            "NEWSARC_WARC_MAX_SIZE": parse_size(warc_size),
+            **proxy_options(proxy, no_proxy),
+            **settings_option(overrides),
+        },
+    )
+    sys.exit(run_event(event_file, options, as_json=as_json, title="newsarc crawl", extra={}))
+
+
+@main.command(cls=ExampleCommand)
+@archive_options
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.option("-v", "--verbose", count=True, help="Show Scrapy's logs (-vv for debug).")
+def demo(out: str, spool: str, as_json: bool, verbose: int) -> None:
+    """Serve the bundled news web on 127.0.0.1 and crawl it with the demo event.
+
+    Example:
+
+        newsarc demo --out ./newsarc-data
+    """
+    from crawler.demoweb import DemoWeb, demo_event_path
+    from crawler.runner import CrawlOptions
+
+    output, storage = archive_location(out, spool)
+    with DemoWeb() as web:
+        options = CrawlOptions(
+            output=output,
+            storage=storage,
+            connect_to=web.connect_to(),
+            verbose=verbose,
+            progress=not verbose and not as_json and sys.stderr.isatty(),
+            operator="newsarc demo",
+        )
+        code = run_event(
+            demo_event_path(),
+            options,
+            as_json=as_json,
+            title="newsarc demo",
+            extra={"demo web": f"127.0.0.1:{web.port}"},
+        )
+    if not as_json:
+        archive = "" if out == "./newsarc-data" else f" --archive {out}"
+        hints = [
+            (f"newsarc list{archive}", "the crawl and its stats"),
+            (f'newsarc search "Lavrov"{archive}', "full-text search of the articles"),
+            (f"newsarc export --format parquet -o articles.parquet{archive}", "for pandas/DuckDB"),
+            (f"newsarc replay{archive}", "browse the archive in pywb"),
+            ("newsarc crawl events/wang-yi-moscow-2025.toml", "the real event (needs internet)"),
+        ]
+        width = max(len(cmd) for cmd, _ in hints)
+        click.echo("\nNext:")
+        for cmd, why in hints:
+            click.echo(f"  {cmd.ljust(width)}  # {why}")
+    sys.exit(code)
+
+
+@main.command(cls=ExampleCommand)
+@click.argument("directory", default="./newsarc-data", type=click.Path(file_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print results as JSON lines.")
+def repair(directory: str, as_json: bool) -> None:
+    """Repair WARC files left open by a killed crawl (keeps every complete record) and write
+    their CDXJ indexes.
+
+    Example:
+
+        newsarc repair ./newsarc-data
+    """
+    results = repair_directory(directory, on_repaired=index_warc_file)
+    for r in results:
+        if as_json:
+            click.echo(
+                json.dumps(
+                    {
+                        "source": str(r.source),
+                        "repaired": str(r.repaired or ""),
+                        "records": r.records,
+                        "bytes_dropped": r.bytes_dropped,
+                    }
+                )
+            )
+        else:
+            click.echo(
+                f"{r.source.name}: kept {r.records} records, dropped {r.bytes_dropped} bytes"
+            )
+    if not results and not as_json:
+        click.echo("nothing to repair")
+
+
+main.add_command(extract)
+main.add_command(reextract)
+main.add_command(upload)
+main.add_command(get)
+main.add_command(list_crawls)
+main.add_command(index)
+main.add_command(search)
+main.add_command(export)
+main.add_command(wacz)
+main.add_command(replay)
+
+
+def run() -> None:
+    try:
+        main(standalone_mode=False)
+    except click.exceptions.Abort:
+        sys.exit(ExitCode.INTERRUPTED)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(ExitCode.INPUT)
+    except NewsarcError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(exc.exit_code)

@@ -1,0 +1,135 @@
+"""Running one crawl for the CLI: option parsing, the summary report, the exit code."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from archive.errors import ExitCode
+
+
+def proxy_options(proxy: str | None, no_proxy: str | None) -> dict[str, str]:
+    """``--proxy``/``--no-proxy`` as settings; a malformed proxy URL is a usage error (exit 2)."""
+    from crawler.capture.proxy import parse_proxy
+
+    values = {}
+    if proxy is not None:
+        if proxy.strip().lower() != "none":
+            try:
+                parse_proxy(proxy)
+            except ValueError as exc:
+                raise click.BadParameter(str(exc), param_hint="--proxy") from None
+        values["NEWSARC_PROXY"] = proxy
+    if no_proxy is not None:
+        values["NEWSARC_NO_PROXY"] = no_proxy
+    return values
+
+
+def connect_to_option(values: tuple[str, ...]) -> dict[str, str]:
+    out = {}
+    for value in values:
+        host, sep, target = value.partition("=")
+        if not sep:
+            raise click.BadParameter(
+                f"expected HOST=IP:PORT, got {value!r}", param_hint="--connect-to"
+            )
+        out[host] = target
+    return out
+
+
+_UNITS = {
+    "": 1,
+    "B": 1,
+    "KB": 10**3,
+    "MB": 10**6,
+    "GB": 10**9,
+    "KIB": 2**10,
+    "MIB": 2**20,
+    "GIB": 2**30,
+}
+
+
+def parse_size(value: str) -> int:
+    """``1GB``, ``500MB``, ``64MiB`` or a number of bytes."""
+    text = value.strip().upper().replace(" ", "")
+    number = text.rstrip("KMGIB")
+    unit = text[len(number) :]
+    try:
+        size = int(float(number) * _UNITS[unit])
+    except (KeyError, ValueError):
+        raise click.BadParameter(f"expected a size like 1GB or 500MB, got {value!r}") from None
+    if size < 1_000:
+        raise click.BadParameter(f"a WARC size under 1 kB makes no sense: {value!r}")
+    return size
+
+
+def settings_option(values: tuple[str, ...]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for value in values:
+        name, sep, raw = value.partition("=")
+        if not sep or not name.isidentifier():
+            raise click.BadParameter(f"expected NAME=VALUE, got {value!r}", param_hint="--set")
+        try:
+            out[name] = json.loads(raw)
+        except ValueError:
+            out[name] = raw
+    return out
+
+
+def exit_code(stats: dict[str, Any]) -> int:
+    reason = stats.get("finish_reason", "")
+    if reason == "warc_write_error" or "newsarc/warc/write_error" in stats:
+        return ExitCode.WARC
+    if reason == "shutdown":
+        return ExitCode.INTERRUPTED
+    if stats.get("newsarc/upload/pending"):
+        return ExitCode.STORAGE
+    if not stats.get("newsarc/warc/responses"):
+        return ExitCode.NOTHING
+    return ExitCode.OK
+
+
+def report(stats: dict[str, Any], *, as_json: bool, title: str, extra: dict[str, Any]) -> None:
+    from crawler.cli.summary import CrawlSummary
+
+    summary = CrawlSummary.from_stats(stats)
+    if as_json:
+        click.echo(json.dumps(summary.as_json(extra), default=str, sort_keys=True))
+        return
+    table = Table(title=title, show_header=False, title_justify="left")
+    table.add_column("what", style="bold")
+    table.add_column("value", justify="right")
+    for name, value in summary.rows():
+        table.add_row(name, value)
+    for name, value in extra.items():
+        table.add_row(name, str(value))
+    Console().print(table)
+    if summary.finish_reason == "warc_write_error":
+        click.echo(f"error: WARC write failed: {stats.get('newsarc/warc/write_error')}", err=True)
+
+
+def run_event(
+    event_path: str | Path, options: Any, *, as_json: bool, title: str, extra: dict[str, Any]
+) -> int:
+    from crawler.event.spec import load_event
+    from crawler.runner import run_crawl
+
+    event = load_event(event_path)
+    stats = run_crawl(event, options)
+    where = f"{options.storage.rstrip('/')}/{event.slug}" if options.storage else None
+    extra = {"archive": where or str(Path(options.output) / event.slug), **extra}
+    report(stats, as_json=as_json, title=title, extra=extra)
+    code = exit_code(stats)
+    if code == ExitCode.STORAGE:
+        click.echo(
+            f"error: {stats['newsarc/upload/pending']} objects are still in the spool "
+            f"{options.output}; when the store is back, run:\n"
+            f"  newsarc upload --resume --out {options.storage} --spool {options.output}",
+            err=True,
+        )
+    return code

@@ -1,0 +1,240 @@
+"""Layered news deduplication: a streaming, persistent index of articles. No Scrapy here.
+
+Each added article gets exactly one verdict, checked in this order (first hit wins):
+
+1. ``url``     — its URL key (``canonical.url_key``: same-site rel=canonical, else the cleaned
+                 URL) was seen before: a re-crawl, an AMP/mobile/tracking variant;
+2. ``exact``   — same normalised text (NFKC, case-folded, punctuation and spacing ignored), or the
+                 same text framed by a different headline or boilerplate (``dedup_rules``);
+3. ``near``    — estimated Jaccard of word 5-shingles >= ``NEAR_JACCARD`` (MinHash LSH);
+4. ``rewrite`` — spun or machine-translated copy: few shared 5-shingles, but the same sentences
+                 in other words, names, numbers (``RewriteEvidence``); candidates from an LSH on
+                 content-word sets, never all pairs;
+5. ``unique``  — none of the above.
+
+``of`` names the canonical document: the first seen of its group (a copy of a copy points to
+the original). Every article also gets a ``story``: a duplicate shares its original's; a unique
+article joins the story whose names and time span it matches (``dedup_story``) or starts one,
+labelled with its own id. Stories group, they never drop.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Literal
+
+import numpy as np
+
+from pipelines.dedup import rules
+from pipelines.dedup import story as stories
+from pipelines.dedup.canonical import url_key
+from pipelines.dedup.lsh import NEAR, WORDS, MinHashMatrix
+from pipelines.dedup.signatures import NUM_PERM, Signatures, array
+from pipelines.dedup.store import Store
+
+Kind = Literal["unique", "url", "exact", "near", "rewrite"]
+REWRITE_CHECKS = 8  # candidates checked in full for a rewrite, best content-word Jaccard first
+STORY_CHECKS = 10  # candidate stories scored, most shared names first
+EXACT_CHECKS = 3  # near candidates checked for a framed exact copy
+UNDATED = -(10**7)  # story_terms day of an article without a date
+
+
+@dataclass(frozen=True)
+class DedupVerdict:
+    kind: Kind
+    of: str | None  # id of the canonical document; None when unique
+    score: float  # 1.0 for url/exact; shingle Jaccard (near); aligned sentences (rewrite)
+    story: str  # story label: the id of the story's first article
+
+
+@dataclass(frozen=True)
+class _Match:
+    kind: Kind
+    rowid: int | None
+    score: float
+
+
+class DedupIndex:
+    """Streaming dedup index. ``path=None`` keeps it in memory; a path persists it (SQLite)."""
+
+    def __init__(self, path: str | os.PathLike[str] | None = None, commit_every: int = 200):
+        self.store = Store(path, commit_every=commit_every)
+        self.shingles = MinHashMatrix(NUM_PERM)
+        self.words = MinHashMatrix(NUM_PERM)
+        for rowid, shingles, words in self.store.iter_minhashes():
+            self.shingles.put(rowid, array(shingles))
+            self.words.put(rowid, array(words))
+
+    def __enter__(self) -> DedupIndex:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def flush(self) -> None:
+        """Commit what was added so far (``close`` does too)."""
+        self.store.commit()
+
+    def close(self) -> None:
+        self.store.close()
+
+    def __len__(self) -> int:
+        return self.shingles.count
+
+    def add(
+        self,
+        doc_id: str,
+        url: str,
+        canonical_url: str | None,
+        published: date | datetime | str | None,
+        sig: Signatures,
+    ) -> DedupVerdict:
+        """Classify one article and remember it. Adding a known ``doc_id`` again is a no-op."""
+        known = self.store.doc_by_id(doc_id)
+        if known is not None:
+            return _verdict(known["kind"], known["of_id"], known["score"], known["story_label"])
+        day = _day(published)
+        keys = sorted({url_key(url, canonical_url), url_key(url)})
+        self.store.begin()
+        try:
+            rowid = self.store.next_rowid()
+            match = self._classify(keys, sig)
+            root = None if match.rowid is None else self._root(match.rowid)
+            story_id = self._story(doc_id, day, sig, root)
+            self.store.insert_doc(rowid, _row(doc_id, url, day, match, root, story_id), sig)
+            self.store.add_urls(keys, rowid)
+            self.store.add_bands("near_bands", NEAR.keys(array(sig.shingles)), rowid)
+            self.store.add_bands("word_bands", WORDS.keys(array(sig.words)), rowid)
+        except BaseException:
+            self.store.undo()
+            raise
+        self.store.done()
+        self.shingles.put(rowid, array(sig.shingles))
+        self.words.put(rowid, array(sig.words))
+        of = None if root is None else self.store.doc_ids([root])[root]
+        return _verdict(match.kind, of, match.score, self.store.story(story_id)["label"])
+
+    def _classify(self, keys: list[str], sig: Signatures) -> _Match:
+        same_url = self.store.doc_by_url(keys)
+        if same_url is not None:
+            return _Match("url", same_url, 1.0)
+        same_text = self.store.doc_by_digest(sig.digest)
+        if same_text is not None:
+            return _Match("exact", same_text, 1.0)
+        near = self.store.band_candidates("near_bands", NEAR.keys(array(sig.shingles)))
+        found = self._near(sig, near)
+        if found.kind != "unique":
+            return found
+        words = self.store.band_candidates("word_bands", WORDS.keys(array(sig.words)))
+        rewrite = self._rewrite(sig, sorted(set(words) | set(near)))
+        return rewrite or found
+
+    def _near(self, sig: Signatures, candidates: list[int]) -> _Match:
+        if not candidates:
+            return _Match("unique", None, 0.0)
+        scores = self.shingles.estimates(array(sig.shingles), candidates)
+        order = np.argsort(-scores, kind="stable")
+        for i in order[:EXACT_CHECKS]:
+            if scores[i] < rules.EXACT_CHECK_JACCARD:
+                break
+            if rules.framed_copy(sig, self.store.sig(candidates[i])):
+                return _Match("exact", candidates[i], 1.0)
+        best = int(order[0])
+        if scores[best] >= rules.NEAR_JACCARD:
+            return _Match("near", candidates[best], float(scores[best]))
+        return _Match("unique", None, float(scores[best]))
+
+    def _rewrite(self, sig: Signatures, candidates: list[int]) -> _Match | None:
+        if not candidates:
+            return None
+        scores = self.words.estimates(array(sig.words), candidates)
+        order = np.argsort(-scores, kind="stable")[:REWRITE_CHECKS]
+        best: _Match | None = None
+        for i in order:
+            if scores[i] < rules.REWRITE_CANDIDATE:
+                break
+            evidence = rules.rewrite_evidence(sig, self.store.sig(candidates[i]))
+            if evidence.is_rewrite and (best is None or evidence.aligned > best.score):
+                best = _Match("rewrite", candidates[i], evidence.aligned)
+        return best
+
+    def _root(self, rowid: int) -> int:
+        of = self.store.doc(rowid)["of_doc"]
+        return rowid if of is None else int(of)
+
+    def _story(self, doc_id: str, day: float | None, sig: Signatures, root: int | None) -> int:
+        if root is not None:
+            story_id = int(self.store.doc(root)["story"])
+            row = self.store.story(story_id)
+            self.store.update_story(story_id, row["start"], row["end"], row["n"] + 1,
+                                    row["profile"])  # fmt: skip
+            return story_id
+        profile = stories.doc_profile(sig)
+        terms = [int(k) for k in profile.top(stories.INDEX_TERMS)]
+        best = self._best_story(profile, terms, day)
+        if best is None:
+            story_id = self.store.new_story(doc_id, day, profile.to_bytes())
+        else:
+            story_id = best
+            row = self.store.story(story_id)
+            start, end = _span(row["start"], row["end"], day)
+            merged = stories.merged(stories.Profile.from_bytes(row["profile"]), profile)
+            self.store.update_story(story_id, start, end, row["n"] + 1, merged.to_bytes())
+        term_day = UNDATED if day is None else int(day)
+        self.store.add_story_terms(terms, term_day, story_id)
+        return story_id
+
+    def _best_story(self, profile: stories.Profile, terms: list[int],
+                    day: float | None) -> int | None:  # fmt: skip
+        gap = int(stories.MAX_GAP_DAYS) + 1
+        lo, hi = (None, None) if day is None else (int(day) - gap, int(day) + gap)
+        best: tuple[float, int] | None = None
+        for story_id in self.store.story_candidates(terms, lo, hi)[:STORY_CHECKS]:
+            row = self.store.story(story_id)
+            if not stories.in_time(day, row["start"], row["end"]):
+                continue
+            cosine = stories.matches(profile, stories.Profile.from_bytes(row["profile"]))
+            if cosine is not None and (best is None or cosine > best[0]):
+                best = (cosine, story_id)
+        return None if best is None else best[1]
+
+
+def _verdict(kind: str, of: str | None, score: float, story: str) -> DedupVerdict:
+    assert kind in ("unique", "url", "exact", "near", "rewrite")
+    return DedupVerdict(kind, of, float(score), story)  # type: ignore[arg-type]
+
+
+def _row(doc_id: str, url: str, day: float | None, match: _Match, root: int | None,
+         story_id: int) -> dict[str, object]:  # fmt: skip
+    return {
+        "doc_id": doc_id,
+        "url": url,
+        "day": day,
+        "kind": match.kind,
+        "of_doc": root,
+        "score": match.score,
+        "story": story_id,
+    }
+
+
+def _span(start: float | None, end: float | None, day: float | None) -> tuple[float | None, ...]:
+    if day is None:
+        return start, end
+    if start is None or end is None:
+        return day, day
+    return min(start, day), max(end, day)
+
+
+def _day(published: date | datetime | str | None) -> float | None:
+    """Days since 1970-01-01 UTC (naive datetimes are taken as UTC)."""
+    if published is None or published == "":
+        return None
+    if isinstance(published, str):
+        published = datetime.fromisoformat(published.replace("Z", "+00:00"))
+    if not isinstance(published, datetime):
+        published = datetime(published.year, published.month, published.day)
+    if published.tzinfo is None:
+        published = published.replace(tzinfo=UTC)
+    return published.timestamp() / 86400.0

@@ -1,0 +1,138 @@
+"""Story clusters: independent reports of one event, grouped by the names they share and time.
+
+A story keeps a profile: for each name (4-letter key, see ``signatures.NAME_PREFIX``) its
+mention count summed over the members, a weight ``(1 + log count) * (2 if in title/lead else 1)``
+and a prominence ``count * (2 if in title/lead else 1)``, both summed too.
+A new article joins the best story (highest cosine) whose profile it matches:
+
+- cosine(article weights, story weights) >= STORY_COSINE;
+- coverage >= STORY_COVERAGE both ways: the share of the article's name mentions that the story
+  has, and the share of the mentions of the story's STORY_CORE most prominent names that the
+  article has (the core only: a big story gathers many names no single report has);
+- shared protagonists: the names the story mentions among the article's PROTAGONISTS most
+  prominent ones carry >= SHARED_PROTAGONISTS of their prominence, and the other way round.
+  This is what keeps a Kremlin briefing on US talks (Moscow, Russia, Putin, Trump, Ukraine; no
+  Wang, no China) out of the story of Wang Yi's Moscow visit although it shares most of its
+  names with a report of that visit which mentions the briefing;
+- the article's date lies within MAX_GAP of the story's time span, and the span stays within
+  MAX_SPAN (two visits of the same people a year apart are two stories).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from pipelines.dedup.signatures import Signatures, array
+
+STORY_COSINE = 0.4
+STORY_COVERAGE = 0.45
+STORY_CORE = 12
+PROTAGONISTS = 5
+SHARED_PROTAGONISTS = 0.6
+LEAD_BOOST = 1.0
+MAX_GAP_DAYS = 3.0
+MAX_SPAN_DAYS = 10.0
+PROFILE_SIZE = 128  # names kept in a story profile (the most mentioned)
+INDEX_TERMS = 8  # names of an article used to find candidate stories
+
+
+@dataclass(frozen=True)
+class Profile:
+    """Names (sorted uint32 keys) with their mention counts, weights and prominence."""
+
+    keys: np.ndarray
+    counts: np.ndarray
+    weights: np.ndarray
+    prominence: np.ndarray
+
+    def to_bytes(self) -> bytes:
+        n = np.array([len(self.keys)], dtype="<u4")
+        values = np.concatenate((self.counts, self.weights, self.prominence)).astype("<f4")
+        return n.tobytes() + self.keys.astype("<u4").tobytes() + values.tobytes()
+
+    @classmethod
+    def from_bytes(cls, blob: bytes) -> Profile:
+        n = int(np.frombuffer(blob, dtype="<u4", count=1)[0])
+        keys = np.frombuffer(blob, dtype="<u4", count=n, offset=4)
+        values = np.frombuffer(blob, dtype="<f4", count=3 * n, offset=4 + 4 * n)
+        counts, weights, prominence = values.astype(np.float64).reshape(3, n)
+        return cls(keys, counts, weights, prominence)
+
+    def top(self, n: int) -> np.ndarray:
+        """The ``n`` most prominent names."""
+        return self.keys[np.argsort(-self.prominence, kind="stable")[:n]]
+
+
+def doc_profile(sig: Signatures) -> Profile:
+    pairs = array(sig.entities)
+    keys, counts = pairs[0::2], pairs[1::2].astype(np.float64)
+    boost = 1.0 + LEAD_BOOST * np.isin(keys, array(sig.lead))
+    weights = (1.0 + np.log(np.maximum(counts, 1.0))) * boost
+    return Profile(keys.copy(), counts, weights, counts * boost)
+
+
+@dataclass(frozen=True)
+class StoryMatch:
+    cosine: float
+    coverage: float  # the smaller of the two coverages of name mentions
+    protagonists: bool  # enough of each side's most prominent names are on the other
+
+    @property
+    def ok(self) -> bool:
+        return (
+            self.cosine >= STORY_COSINE and self.coverage >= STORY_COVERAGE and (self.protagonists)
+        )
+
+
+def similarity(doc: Profile, story: Profile) -> StoryMatch:
+    if len(doc.keys) == 0 or len(story.keys) == 0:
+        return StoryMatch(0.0, 0.0, False)
+    _, i, j = np.intersect1d(doc.keys, story.keys, assume_unique=True, return_indices=True)
+    norm = math.sqrt(float(doc.weights @ doc.weights) * float(story.weights @ story.weights))
+    cosine = float(doc.weights[i] @ story.weights[j]) / norm if norm else 0.0
+    cover_doc = float(doc.counts[i].sum() / doc.counts.sum())
+    core = np.argsort(-story.prominence, kind="stable")[:STORY_CORE]
+    in_doc = np.isin(story.keys[core], doc.keys)
+    cover_story = float(story.counts[core][in_doc].sum() / story.counts[core].sum())
+    return StoryMatch(cosine, min(cover_doc, cover_story), _protagonists(doc, story))
+
+
+def _protagonists(a: Profile, b: Profile) -> bool:
+    return min(_shared_top(a, b), _shared_top(b, a)) >= SHARED_PROTAGONISTS
+
+
+def _shared_top(a: Profile, b: Profile) -> float:
+    """Share of the prominence of ``a``'s top names that ``b`` mentions too."""
+    top = np.argsort(-a.prominence, kind="stable")[:PROTAGONISTS]
+    mass = a.prominence[top]
+    return float(mass[np.isin(a.keys[top], b.keys)].sum() / mass.sum())
+
+
+def matches(doc: Profile, story: Profile) -> float | None:
+    """The cosine when ``doc`` belongs to ``story``, else None."""
+    found = similarity(doc, story)
+    return found.cosine if found.ok else None
+
+
+def merged(story: Profile, doc: Profile) -> Profile:
+    keys = np.union1d(story.keys, doc.keys)
+    values = np.zeros((3, len(keys)))
+    for part in (story, doc):
+        idx = np.searchsorted(keys, part.keys)
+        values[:, idx] += (part.counts, part.weights, part.prominence)
+    if len(keys) > PROFILE_SIZE:
+        keep = np.sort(np.argsort(-values[0], kind="stable")[:PROFILE_SIZE])
+        keys, values = keys[keep], values[:, keep]
+    return Profile(keys, values[0], values[1], values[2])
+
+
+def in_time(day: float | None, start: float | None, end: float | None) -> bool:
+    """Whether an article of ``day`` (days since epoch) may join a story spanning start..end."""
+    if day is None or start is None or end is None:
+        return True
+    if day < start - MAX_GAP_DAYS or day > end + MAX_GAP_DAYS:
+        return False
+    return max(end, day) - min(start, day) <= MAX_SPAN_DAYS

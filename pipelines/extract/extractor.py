@@ -1,0 +1,232 @@
+"""Article extraction: a pure function of (url, headers, body) — no Scrapy, no shared state.
+
+``extract()`` decodes the body (``extract_decode``), reads what the page declares about itself
+(``extract_meta``: JSON-LD, meta tags, canonical link, ``<time>``), runs trafilatura (precision
+mode, comments excluded) and readability-lxml, turns both outputs into lines (``extract_blocks``),
+drops boilerplate from each by the same rules (``textclean``) and keeps trafilatura's text unless
+it found less than half the words readability found (``choose``). Dates are fused by
+``dates.choose_date`` (``extract_fields``); ``truncated`` marks teasers (``extract_teaser``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime
+from importlib.metadata import version
+from typing import Any
+
+import lxml.html
+import trafilatura
+from lxml import etree
+
+from pipelines.extract.article import Article, Hints
+from pipelines.extract.blocks import Line, join_lines, lines_of
+from pipelines.extract.decode import decode_html, is_html, maybe_gunzip, parse_html
+from pipelines.extract.fields import Fields, resolve_fields
+from pipelines.extract.lang import language_of
+from pipelines.extract.links import HAS_BASE_TEXT, Link, links_in
+from pipelines.extract.meta import page_meta
+from pipelines.extract.prepare import prepare
+from pipelines.extract.readability import NAME as READABILITY
+from pipelines.extract.readability import readability_lines
+from pipelines.extract.teaser import teaser_reasons
+from pipelines.extract.textclean import clean_lines, mark_links, norm
+
+TRAFILATURA = "trafilatura " + version("trafilatura")
+SECOND_WINS_BELOW = 0.5  # trafilatura's words / readability's words under which readability wins
+SECOND_MAX_LINK_DENSITY = 0.5  # readability output that is mostly links is a link page, not text
+MIN_WORDS = 15  # less text than this (and under MIN_CHARS) is no article
+MIN_CHARS = 120  # counts for scripts written without spaces
+MIN_LETTER_SHARE = 0.5  # of the visible characters
+UNMARKED_MIN_WORDS = 100  # a page with no article signal (JSON-LD Article, og:type article, a
+# publication date other than a bare <time>, an author) needs this many words: listing pages
+MAX_BODY = 8 * 1024 * 1024  # bytes looked at; about 5 s of work at most
+PAGE_TEXT = etree.XPath(
+    "//body//text()[not(ancestor::script) and not(ancestor::style) and not(ancestor::noscript)]"
+)
+log = logging.getLogger(__name__)
+
+
+Keep = Callable[[Article], bool]
+
+
+@dataclass(frozen=True)
+class Choice:
+    lines: list[Line]
+    extractor: str
+    teaser_line: bool
+    words: dict[str, int | None]  # per extractor; None: not run (it could not have won)
+
+
+def extract(
+    url: str,
+    headers: Mapping[str, str],
+    body: bytes,
+    *,
+    hints: Hints | None = None,
+    now: datetime | None = None,
+    keep: Keep | None = None,
+) -> Article | None:
+    """The article in an HTML response, or None (not HTML, no article text, unparseable).
+
+    ``now`` (aware; default: the current time) bounds plausible publication dates. ``keep``,
+    if given, is asked about the article before its language is detected (the costliest field
+    after the text, ~1.5 ms): an article it refuses comes back with ``language=None``, for a
+    caller that drops it anyway (the crawl's off-event pages). Never raises on bad input:
+    malformed markup, wrong charsets, binary bodies and empty pages give None.
+    """
+    return extract_page(url, headers, body, hints=hints, now=now, links=False, keep=keep)[0]
+
+
+def extract_page(
+    url: str,
+    headers: Mapping[str, str],
+    body: bytes,
+    *,
+    hints: Hints | None = None,
+    now: datetime | None = None,
+    links: bool = True,
+    keep: Keep | None = None,
+) -> tuple[Article | None, list[Link]]:
+    """The article (as ``extract``) and the page's links (as ``links.extract_links``), from one
+    parse: the links are read before extraction cleans the tree. For the crawl's workers, which
+    would otherwise parse every page twice. Never raises on bad input."""
+    try:
+        parsed = _parse(headers, body)
+    except (ValueError, etree.LxmlError, RecursionError, LookupError) as exc:
+        log.debug("parsing failed for %s: %r", url, exc)
+        return None, []
+    if parsed is None:
+        return None, []
+    tree, html, encoding = parsed
+    found: list[Link] = []
+    texts: list[str] | None = None
+    if links:
+        texts = []  # anchor texts, read once for the links and for extraction's link lines
+        has_base = HAS_BASE_TEXT.search(html) is not None
+        try:
+            found = links_in(tree, url, encoding, has_base=has_base, anchor_texts=texts)
+        except (ValueError, etree.LxmlError, RecursionError) as exc:
+            log.debug("reading links failed for %s: %r", url, exc)
+            texts = None
+    try:
+        article = _article(url, tree, encoding, hints, now, texts)
+    except (ValueError, etree.LxmlError, RecursionError, LookupError) as exc:
+        log.debug("extraction failed for %s: %r", url, exc)
+        return None, found
+    if article is None:
+        return None, found
+    if keep is not None and not keep(article):
+        return replace(article, language=None), found
+    try:  # article.language is the page's declaration till now; the detector decides
+        return replace(article, language=language_of(article.text, article.language)), found
+    except (ValueError, LookupError) as exc:
+        log.debug("language detection failed for %s: %r", url, exc)
+        return article, found
+
+
+def warm_up() -> None:
+    """Load what extraction loads lazily (the language model), e.g. once per pool worker."""
+    language_of("Warm-up text for the language model, in plain English words.", None)
+
+
+def _parse(
+    headers: Mapping[str, str], body: bytes
+) -> tuple[lxml.html.HtmlElement, str, str] | None:
+    body = maybe_gunzip(body or b"")[:MAX_BODY]
+    if not body.strip() or not is_html(headers, body):
+        return None
+    html, encoding = decode_html(headers, body)
+    tree = parse_html(html)
+    return None if tree is None else (tree, html, encoding)
+
+
+def _article(
+    url: str,
+    tree: lxml.html.HtmlElement,
+    encoding: str,
+    hints: Hints | None,
+    now: datetime | None,
+    anchor_texts: list[str] | None = None,
+) -> Article | None:
+    meta = page_meta(tree, url)
+    anchors = _anchors(tree, anchor_texts)
+    prepare(tree)
+    doc = trafilatura.bare_extraction(tree, url=url, favor_precision=True, include_comments=False)
+    fields = resolve_fields(meta, hints, tree, url, now)
+    choice = choose(anchors, doc, tree, fields)
+    text = join_lines(choice.lines)
+    marked = bool(meta.article_signals or fields.authors)
+    if not _enough(text) or (len(text.split()) < UNMARKED_MIN_WORDS and not marked):
+        return None
+    reasons = teaser_reasons(meta, choice.teaser_line, len(text.split()))
+    return Article(
+        url=url,
+        text=text,
+        title=fields.title,
+        authors=fields.authors,
+        date=fields.date.iso() if fields.date else None,
+        date_source=fields.date.source if fields.date else None,
+        sitename=fields.sitename,
+        language=meta.language,  # declared; extract_page() detects it (unless not kept)
+        tags=fields.tags,
+        canonical_url=meta.canonical_url,
+        word_count=len(text.split()),
+        text_sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+        truncated=bool(reasons),
+        extractor=choice.extractor,
+        extra={"encoding": encoding, "words": choice.words, "truncated_reasons": reasons},
+    )
+
+
+def choose(anchors: frozenset[str], doc: Any, tree: etree._Element, fields: Fields) -> Choice:
+    """Trafilatura's cleaned lines, unless readability's are more than twice as many words.
+
+    Readability's output is part of the page's text, so when trafilatura already has half the
+    words of the whole page readability cannot win and is not run (about half of all pages).
+    """
+    title, authors = fields.title or "", fields.authors
+    first_raw = lines_of(doc.body) if doc is not None else []
+    first = clean_lines(mark_links(first_raw, anchors), title=title, authors=authors)
+    words_first = sum(line.words for line in first.lines)
+    words: dict[str, int | None] = {"trafilatura": words_first, "readability": None}
+    if words_first >= SECOND_WINS_BELOW * _page_words(tree):
+        return Choice(first.lines, TRAFILATURA, first.teaser_line, words)
+    second_raw = readability_lines(lxml.html.tostring(tree, encoding="unicode"))
+    second = clean_lines(mark_links(second_raw, anchors), title=title, authors=authors)
+    words["readability"] = words_second = sum(line.words for line in second.lines)
+    if words_first < SECOND_WINS_BELOW * words_second and _mostly_text(second_raw):
+        return Choice(second.lines, f"{TRAFILATURA}+{READABILITY}", second.teaser_line, words)
+    return Choice(first.lines, TRAFILATURA, first.teaser_line, words)
+
+
+def _page_words(tree: etree._Element) -> int:
+    return len(" ".join(PAGE_TEXT(tree)).split())
+
+
+def _mostly_text(lines: list[Line]) -> bool:
+    chars = sum(len(line.text) for line in lines)
+    links = sum(line.link_chars for line in lines)
+    return chars > 0 and links <= SECOND_MAX_LINK_DENSITY * chars
+
+
+def _anchors(tree: etree._Element, texts: list[str] | None = None) -> frozenset[str]:
+    """Normalised texts of the page's links (a line that is one of them is link text);
+    ``texts``: those of every ``<a>``, already read (``links_in``)."""
+    found = set()
+    for text in (link.text_content() for link in tree.iter("a")) if texts is None else texts:
+        if text and text.strip():
+            found.add(norm(text))
+    found.discard("")
+    return frozenset(found)
+
+
+def _enough(text: str) -> bool:
+    """Long enough to be an article, and made of words (not symbol soup from a binary body)."""
+    if len(text.split()) < MIN_WORDS and len(text) < MIN_CHARS:
+        return False
+    visible = "".join(text.split())  # str.split() drops exactly what str.isspace() finds
+    return sum(map(str.isalpha, visible)) >= MIN_LETTER_SHARE * len(visible)

@@ -1,0 +1,137 @@
+"""Scrapy item pipelines: thin adapters over the pure extract, relevance, dedup and store cores.
+
+Order (``ITEM_PIPELINES`` in crawler/settings.py): extraction (process pool) → relevance →
+dedup → store. Every drop is counted under ``newsarc/…``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from scrapy.exceptions import DropItem, NotConfigured
+
+from archive.articles.store import ArticleStore
+from pipelines.analysis.item import ArticleItem
+from pipelines.extract.article import parse_when
+from pipelines.extraction import event_scorer
+from pipelines.relevance.scorer import RelevanceScorer
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+
+
+class RelevancePipeline:
+    """Keeps on-event articles; off-event pages stay in the WARC and are only counted."""
+
+    def __init__(self, scorer: RelevanceScorer, stats: Any) -> None:
+        self.scorer = scorer
+        self.stats = stats
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> RelevancePipeline:
+        scorer = event_scorer(crawler.settings)
+        if scorer is None:
+            raise NotConfigured("relevance needs an event (NEWSARC_EVENT)")
+        return cls(scorer, crawler.stats)
+
+    def process_item(self, item: Any) -> Any:
+        if not isinstance(item, ArticleItem):
+            return item
+        if item.relevance is None:  # scored in the worker when extraction had the scorer
+            item.relevance = self.scorer.score(item.article)
+        if not item.relevance.on_event:
+            self.stats.inc_value(f"newsarc/relevance/off_event/{item.relevance.reason}")
+            raise DropItem(f"off-event ({item.relevance.reason}): {item.url}")
+        self.stats.inc_value("newsarc/relevance/on_event")
+        return item
+
+
+class DedupPipeline:
+    """Assigns ``dup`` and ``story`` from the event's persistent dedup index.
+
+    The index (SQLite, rewrite alignment) runs on one dedicated thread: never on the reactor,
+    in arrival order, and with SQLite used only by the thread that opened it.
+    """
+
+    def __init__(self, path: Path, stats: Any) -> None:
+        self.path = path
+        self.stats = stats
+        self.index: Any = None
+        self.stories: set[str] = set()
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix="newsarc-dedup")
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> DedupPipeline:
+        return cls(Path(crawler.settings["NEWSARC_EVENT_DIR"]) / "dedup", crawler.stats)
+
+    async def open_spider(self) -> None:
+        from pipelines.dedup.index import DedupIndex
+
+        self.path.mkdir(parents=True, exist_ok=True)
+        loop = asyncio.get_running_loop()
+        self.index = await loop.run_in_executor(
+            self._thread, DedupIndex, self.path / "index.sqlite"
+        )
+
+    def close_spider(self) -> None:
+        if self.index is not None:
+            self._thread.submit(self.index.close).result()
+        self._thread.shutdown(wait=True)
+        self.stats.set_value("newsarc/dedup/stories", len(self.stories))
+
+    async def process_item(self, item: Any) -> Any:
+        if not isinstance(item, ArticleItem):
+            return item
+        article = item.article
+        loop = asyncio.get_running_loop()
+        item.verdict = await loop.run_in_executor(
+            self._thread,
+            self.index.add,
+            item.id,
+            item.url,
+            article.canonical_url,
+            parse_when(article.date),
+            item.signatures,
+        )
+        self.stats.inc_value(f"newsarc/dedup/{item.verdict.kind}")
+        self.stories.add(item.verdict.story)
+        return item
+
+
+class StorePipeline:
+    """On-event articles to ``articles/<crawl-id>.jsonl``, canonical texts to ``text/``."""
+
+    def __init__(self, store: ArticleStore, event: Any, stats: Any) -> None:
+        self.store = store
+        self.event = event
+        self.stats = stats
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> StorePipeline:
+        s = crawler.settings
+        store = ArticleStore(s["NEWSARC_EVENT_DIR"], s["NEWSARC_CRAWL_ID"])
+        return cls(store, s.get("NEWSARC_EVENT"), crawler.stats)
+
+    def open_spider(self) -> None:
+        self.store.open()
+        if self.event is not None and Path(self.event.path).is_file():
+            # the event as crawled, so re-extraction and later readers know what it was
+            copy = self.store.root / "crawls" / self.store.crawl_id / "event.toml"
+            copy.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(self.event.path, copy)
+
+    def close_spider(self) -> None:
+        self.store.close()
+
+    def process_item(self, item: Any) -> Any:
+        if not isinstance(item, ArticleItem):
+            return item
+        record = item.record(self.store.crawl_id, self.event.slug if self.event else "").to_json()
+        canonical = item.verdict is None or item.verdict.kind == "unique"
+        self.store.add(record, canonical_text=item.article.text if canonical else None)
+        self.stats.inc_value("newsarc/articles")
+        return record

@@ -28,5 +28,5 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
 fi
 echo "ensure-services: missing programs for the S3 tests; install them with:" >&2
 echo "  sudo apt-get install -y --no-install-recommends $want" >&2
-echo "  (or point S3_ENDPOINT_URL at a running S3 server; see tests/s3fixtures.py)" >&2
+echo "  (or point S3_ENDPOINT_URL at a running S3 server; see tests/support/s3fixtures.py)" >&2
 exit 1

@@ -14,8 +14,9 @@ import pytest
 
 from archive.warc.reader import Record, iter_records
 from crawler.demoweb import DemoWeb, demo_event_path
-from tests.archives import archive, s3_archive  # noqa: F401 (the demo archive, local and S3)
-from tests.s3fixtures import *  # noqa: F403 (real S3 fixtures)
+from tests.support.archives import archive, s3_archive  # noqa: F401 (the demo archive, local and S3)
+from tests.support.s3fixtures import *  # noqa: F403 (real S3 fixtures)
+from tests.support.tls import tls_server  # noqa: F401 (an HTTPS server for secure.test)
 
 SLUG = "demo-wang-yi-moscow"
 

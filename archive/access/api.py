@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from archive.access.types import Capture, Crawl, RecordRef
+from archive.articles.record import ArticleRecord
 from archive.articles.sets import article_files, is_unique, read_articles
 from archive.cdxj.index import CdxjEntry
 from archive.cdxj.indexing import WARC_SUFFIX, event_index_key, warc_key
@@ -108,6 +109,13 @@ class Archive:
                     seen.add(key)
                     if not unique or is_unique(article):
                         yield article
+
+    def article_records(
+        self, event: str | None = None, *, unique: bool = False, crawl: str | None = None
+    ) -> Iterator[ArticleRecord]:
+        """:meth:`articles` as typed :class:`~archive.articles.record.ArticleRecord` objects."""
+        for article in self.articles(event, unique=unique, crawl=crawl):
+            yield ArticleRecord.from_json(article)
 
     def article_sources(self, event: str | None = None) -> list[ArticleSource]:
         """The article sets as search-index sources (loaded only when new or changed)."""

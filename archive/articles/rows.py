@@ -1,13 +1,17 @@
-"""What :mod:`archive.articles.search` stores per article (one row of its ``articles`` table) and
-the SQL of its site filter: a host, any subdomain of it, or a site name."""
+"""What :mod:`archive.articles.search` stores per article (one row of its ``articles`` table),
+read from the stored record by column name (:mod:`archive.articles.record`), and the SQL of its
+site filter: a host, any subdomain of it, or a site name."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
-__all__ = ["row", "site_filter"]
+from archive.articles.record import column, lookup
+
+__all__ = ["ROW_COLUMNS", "row", "site_filter"]
 
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -30,31 +34,46 @@ def site_filter(site: str) -> tuple[str, list[Any]]:
     return clause, [host, -len(dotted), dotted, value.casefold()]
 
 
-def _nested(article: dict[str, Any], key: str, field: str) -> Any:
-    value = article.get(key)
-    return value.get(field) if isinstance(value, dict) else None
+def _day(a: dict[str, Any]) -> str | None:
+    when = _text(a.get("date"))
+    return when[:10] if when and _DAY.match(when) else None
+
+
+def _sitename_key(a: dict[str, Any]) -> str | None:
+    sitename = _text(a.get("sitename"))
+    return sitename.casefold() if sitename else None
+
+
+def _language(a: dict[str, Any]) -> str | None:
+    lang = _text(a.get("language"))
+    return lang.lower() if lang else None
 
 
 def _text(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
+# Computed from the stored article; every other column is the record's column of that name
+# (archive.articles.record.COLUMNS), read through its path.
+_DERIVED: dict[str, Callable[[dict[str, Any]], str | None]] = {
+    "sitename_key": _sitename_key,
+    "site": lambda a: _host(_text(a.get("url"))),
+    "day": _day,
+    "language": _language,
+}
+ROW_COLUMNS: tuple[str, ...] = (
+    "id", "url", "canonical_url", "sitename", "sitename_key", "site", "date", "day", "language",
+    "event", "crawl_id", "dup_kind", "dup_of", "story", "title", "text",
+)  # fmt: skip
+"""The search table's columns after ``source`` (TEXT each), in order."""
+
+_PATHS = {name: column(name).path for name in ROW_COLUMNS if name not in _DERIVED}
+
+
 def row(source: str, a: dict[str, Any]) -> tuple[Any, ...]:
-    url, sitename, when = _text(a.get("url")), _text(a.get("sitename")), _text(a.get("date"))
-    lang = _text(a.get("language"))
-    return (
-        source,
-        _text(a.get("id")),
-        url,
-        _text(a.get("canonical_url")),
-        sitename,
-        sitename.casefold() if sitename else None,
-        _host(url),
-        when,
-        when[:10] if when and _DAY.match(when) else None,
-        lang.lower() if lang else None,
-        *(_text(a.get(key)) for key in ("event", "crawl_id")),
-        _text(_nested(a, "dup", "kind")),
-        _text(_nested(a, "dup", "of")),
-        *(_text(a.get(key)) for key in ("story", "title", "text")),
-    )
+    """One row of the search table: ``source``, then :data:`ROW_COLUMNS`."""
+    values = [
+        _DERIVED[name](a) if name in _DERIVED else _text(lookup(a, _PATHS[name]))
+        for name in ROW_COLUMNS
+    ]
+    return (source, *values)

@@ -21,7 +21,7 @@ from types import TracebackType
 from typing import Any
 
 from archive.articles.query import SearchError, compile_query, parse_day
-from archive.articles.rows import row, site_filter
+from archive.articles.rows import ROW_COLUMNS, row, site_filter
 
 __all__ = ["ArticleSource", "Hit", "SearchError", "SearchIndex", "SyncResult", "compile_query"]
 
@@ -33,9 +33,7 @@ _SCHEMA = f"""
 CREATE TABLE sources (
     name TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, articles INTEGER NOT NULL);
 CREATE TABLE articles (
-    rid INTEGER PRIMARY KEY, source TEXT NOT NULL, id TEXT, url TEXT, canonical_url TEXT,
-    sitename TEXT, sitename_key TEXT, site TEXT, date TEXT, day TEXT, language TEXT,
-    event TEXT, crawl_id TEXT, dup_kind TEXT, dup_of TEXT, story TEXT, title TEXT, text TEXT);
+    rid INTEGER PRIMARY KEY, source TEXT NOT NULL, {", ".join(f"{c} TEXT" for c in ROW_COLUMNS)});
 CREATE INDEX articles_id ON articles (id, rid);
 CREATE INDEX articles_source ON articles (source);
 CREATE VIRTUAL TABLE fts USING fts5 (
@@ -43,11 +41,8 @@ CREATE VIRTUAL TABLE fts USING fts5 (
     tokenize='unicode61 remove_diacritics 2');
 PRAGMA user_version = {SCHEMA_VERSION};
 """
-_COLUMNS = (
-    "source, id, url, canonical_url, sitename, sitename_key, site, date, day, language, "
-    "event, crawl_id, dup_kind, dup_of, story, title, text"
-)
-_INSERT = f"INSERT INTO articles ({_COLUMNS}) VALUES ({', '.join('?' * 17)})"
+_COLUMNS = ", ".join(("source", *ROW_COLUMNS))
+_INSERT = f"INSERT INTO articles ({_COLUMNS}) VALUES ({', '.join('?' * (1 + len(ROW_COLUMNS)))})"
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ Hierarchy::
     │   ├── NotInArchive              no such capture, event or article (exit 4)
     │   ├── ArchiveFormatError        a stored index, article set or manifest is malformed
     │   └── SearchQueryError          a search query that cannot be run (exit 2)
+    ├── EventLocked                   another crawl of the event holds its lock (exit 6)
     ├── FetchRefused                  the crawler refuses a request on purpose (policy, not failure)
     │   ├── PrivateAddressRefused     target resolves to a loopback/private/metadata address
     │   ├── TrapRefused               spider-trap heuristics (URL length, repeated segments, …)
@@ -21,6 +22,7 @@ Hierarchy::
         ├── StorageUnavailable        server down, timing out or 5xx after bounded retries:
         │                             transient, the crawl spools and tries again later
         ├── ObjectNotFound            the key does not exist (get_bytes, get_range)
+        ├── PreconditionFailed        a conditional write lost: the object changed or exists
         └── StorageVerifyError        a stored object does not match what was sent (size, sha256);
                                       the bad object is removed, the upload may be retried
 
@@ -42,6 +44,7 @@ class ExitCode(IntEnum):
     WARC = 3  # a WARC write failed and the crawl was stopped
     NOTHING = 4  # nothing could be fetched (or extracted), or nothing found in an archive
     STORAGE = 5  # objects are still waiting in the spool: run `newsarc upload --resume`
+    LOCKED = 6  # another crawl of the event holds its lock; nothing was touched
     INTERRUPTED = 130  # interrupted (Ctrl-C, SIGTERM)
 
 
@@ -110,6 +113,12 @@ class SearchQueryError(ArchiveError):
     exit_code = ExitCode.INPUT
 
 
+class EventLocked(NewsarcError):
+    """Another crawl of the event holds its lock. ``str()`` names the holder."""
+
+    exit_code = ExitCode.LOCKED
+
+
 class FetchRefused(NewsarcError):
     """A request refused on purpose by policy."""
 
@@ -136,6 +145,10 @@ class StorageUnavailable(StorageError):
 
 class ObjectNotFound(StorageError):
     """The requested key does not exist."""
+
+
+class PreconditionFailed(StorageError):
+    """A conditional write was refused: the object exists, or changed since it was read."""
 
 
 class StorageVerifyError(StorageError):

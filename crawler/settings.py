@@ -49,6 +49,7 @@ DOWNLOADER_MIDDLEWARES: dict[str, int | None] = {  # crawler/middlewares/, one m
     "crawler.middlewares.metarefresh.MetaRefreshMiddleware": 580,  # no full decode per page
     "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
     "crawler.middlewares.contentcoding.ContentDecodingMiddleware": 590,  # br/zstd/gzip/deflate
+    "crawler.middlewares.incremental.IncrementalMiddleware": 595,  # due? conditional; revisits
     # Scope is the spider's job (links stay inside allowed_domains); feed/sitemap/search entries
     # and redirects may leave it, and still pass robots.txt, the address guard and trap checks.
     # Scrapy's OffsiteMiddleware would also drop robots.txt requests of such hosts unseen.
@@ -74,6 +75,7 @@ DEFAULT_DROPITEM_LOG_LEVEL = "DEBUG"  # drops are counted in newsarc/* stats
 EXTENSIONS: dict[str, int | None] = {
     "pipelines.warc.WarcService": 100,  # the WARC writer thread: handler, spider, upload use it
     "pipelines.upload.UploadExtension": 500,  # WARCs, texts, articles to storage; manifest last
+    "pipelines.state.CrawlStateExtension": 550,  # per-URL state (fetched from storage by 500)
 }
 
 # --- newsarc -----------------------------------------------------------------------------------
@@ -103,6 +105,9 @@ NEWSARC_OPERATOR = ""  # contact of the person or institution running the crawl 
 NEWSARC_CONNECT_TO: dict[
     str, str
 ] = {}  # {"host[:port]": "IP:PORT"}: connect there instead of resolving (trusted)
+NEWSARC_INCREMENTAL = True  # keep per-URL crawl state; fetch only what is due, conditionally
+NEWSARC_FULL = False  # --full: every known URL is due now (validators still sent)
+NEWSARC_CLOCK_SKEW = 0.0  # seconds added to the clock deciding what is due (tests, demos)
 NEWSARC_PROXY = None  # http://[user:pass@]host:port for http and https ("none": ignore env)
 NEWSARC_NO_PROXY = None  # hosts fetched directly, "a.org,b.org" (default: env no_proxy)
 NEWSARC_KEEPALIVE = True  # reuse HTTP/1.1 connections (one handshake per host, not per page)

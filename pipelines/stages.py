@@ -15,10 +15,12 @@ from typing import TYPE_CHECKING, Any
 from scrapy.exceptions import DropItem, NotConfigured
 
 from archive.articles.store import ArticleStore
+from archive.errors import StorageError
 from pipelines.analysis.item import ArticleItem
 from pipelines.extract.article import parse_when
 from pipelines.extraction import event_scorer
 from pipelines.relevance.scorer import RelevanceScorer
+from pipelines.state import CrawlStateExtension
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -105,16 +107,24 @@ class DedupPipeline:
 class StorePipeline:
     """On-event articles to ``articles/<crawl-id>.jsonl``, canonical texts to ``text/``."""
 
-    def __init__(self, store: ArticleStore, event: Any, stats: Any) -> None:
+    def __init__(
+        self,
+        store: ArticleStore,
+        event: Any,
+        stats: Any,
+        state: CrawlStateExtension | None = None,
+    ) -> None:
         self.store = store
         self.event = event
         self.stats = stats
+        self.state = state  # marks stored articles' URLs as articles (their re-fetch schedule)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
         s = crawler.settings
         store = ArticleStore(s["NEWSARC_EVENT_DIR"], s["NEWSARC_CRAWL_ID"])
-        return cls(store, s.get("NEWSARC_EVENT"), crawler.stats)
+        state = crawler.get_extension(CrawlStateExtension)
+        return cls(store, s.get("NEWSARC_EVENT"), crawler.stats, state)
 
     def open_spider(self) -> None:
         self.store.open()
@@ -133,5 +143,11 @@ class StorePipeline:
         record = item.record(self.store.crawl_id, self.event.slug if self.event else "").to_json()
         canonical = item.verdict is None or item.verdict.kind == "unique"
         self.store.add(record, canonical_text=item.article.text if canonical else None)
+        if self.state is not None:
+            a = item.article
+            try:
+                self.state.mark_article(item.url, item.id, a.text_sha256, a.date)
+            except StorageError:  # logged by the incremental middleware's failures too
+                self.stats.inc_value("newsarc/state/write_errors")
         self.stats.inc_value("newsarc/articles")
         return record

@@ -18,6 +18,7 @@ from twisted.internet import task
 
 from archive.cdxj.indexing import EVENT_INDEX, index_path_for, merge_event_index, merge_local
 from archive.errors import StorageError
+from archive.state.sqlite import STATE_DIR, STATE_FILE
 from archive.storage import open_storage
 from archive.storage.uploader import Uploader
 from archive.version import VERSION
@@ -27,6 +28,8 @@ if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
 logger = logging.getLogger(__name__)
+# per-event files every crawl continues: kept in the spool, uploaded at the end of each crawl
+KEPT_FILES = ("dedup/index.sqlite", f"{STATE_DIR}/{STATE_FILE}")
 
 
 class UploadExtension:
@@ -73,7 +76,8 @@ class UploadExtension:
             spool_limit=s.getint("NEWSARC_SPOOL_LIMIT"),
             drain_timeout=s.getfloat("NEWSARC_UPLOAD_DRAIN_TIMEOUT"),
         )
-        ext.fetch_dedup_index(event_dir)
+        for kept in KEPT_FILES:
+            ext.fetch_kept(event_dir / kept)
         crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(ext.engine_stopped, signal=signals.engine_stopped)
         return ext
@@ -81,9 +85,8 @@ class UploadExtension:
     def submit(self, path: Path, *, keep: bool = False) -> None:
         self._keys.add(self.uploader.submit(path, keep=keep))
 
-    def fetch_dedup_index(self, event_dir: Path) -> None:
-        """On a fresh machine, continue the event's dedup index from storage."""
-        local = event_dir / "dedup" / "index.sqlite"
+    def fetch_kept(self, local: Path) -> None:
+        """On a fresh machine, continue the event's dedup index or crawl state from storage."""
         if local.exists() or self.uploader.keep_local:
             return
         key = self.uploader.key_for(local)
@@ -92,15 +95,15 @@ class UploadExtension:
                 return
             data = self.uploader.storage.get_bytes(key)
         except StorageError as exc:
-            # an outage must not stop the crawl: dedup starts afresh and says so
-            logger.warning("cannot fetch the event's dedup index (%s); starting a new one", exc)
-            self.crawler.stats.inc_value("newsarc/upload/dedup_index_unavailable")
+            # an outage must not stop the crawl: it starts afresh and says so
+            logger.warning("cannot fetch the event's %s (%s); starting a new one", local.name, exc)
+            self.crawler.stats.inc_value(f"newsarc/upload/{local.parent.name}_unavailable")
             return
         local.parent.mkdir(parents=True, exist_ok=True)
         tmp = local.with_suffix(".tmp")
         tmp.write_bytes(data)
         tmp.replace(local)
-        self.crawler.stats.inc_value("newsarc/upload/dedup_index_fetched")
+        self.crawler.stats.inc_value(f"newsarc/upload/{local.parent.name}_fetched")
 
     def _warc(self) -> WarcService:
         service = self.crawler.get_extension(WarcService)
@@ -163,9 +166,9 @@ class UploadExtension:
         self.build_indexes(event_dir)
         for sub in ("articles", "text", "crawls"):
             self._keys.update(self.uploader.submit_tree(event_dir / sub))
-        index = event_dir / "dedup" / "index.sqlite"
-        if index.exists():
-            self.submit(index, keep=True)  # the next crawl of this event continues it
+        for kept in KEPT_FILES:
+            if (event_dir / kept).exists():
+                self.submit(event_dir / kept, keep=True)  # the next crawl of the event continues it
         done = self.uploader.drain(self.drain_timeout) and not self.index_pending
         stats = self.crawler.stats
         stats.set_value("newsarc/upload/objects", self.uploader.stats.uploaded)

@@ -25,6 +25,8 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from warcio.timeutils import iso_date_to_timestamp
+
 from archive.access.types import Capture, Crawl, RecordRef
 from archive.articles.record import ArticleRecord
 from archive.articles.sets import article_files, is_unique, read_articles
@@ -35,7 +37,7 @@ from archive.cdxj.sources import StorageSource
 from archive.errors import ArchiveFormatError, NotInArchive, ObjectNotFound
 from archive.storage import open_object, open_storage
 from archive.storage.keys import Storage, object_key
-from archive.warc.reader import RecordFormatError, iter_records, parse_record
+from archive.warc.reader import Record, RecordFormatError, iter_records, parse_record
 
 __all__ = ["Archive", "Capture", "Crawl", "RecordRef", "open_archive"]
 
@@ -167,7 +169,21 @@ class Archive:
             record = parse_record(zlib.decompress(member, 31), entry.offset, entry.length)
         except (zlib.error, RecordFormatError) as exc:
             raise ArchiveFormatError(f"{self.uri}/{key}@{entry.offset}: {exc}") from None
-        return Capture(event, entry, record)
+        if record.type != "revisit":
+            return Capture(event, entry, record)
+        return Capture(event, entry, record, self._original(event, record))
+
+    def _original(self, event: str, revisit: Record) -> Capture | None:
+        """The full response a revisit refers to (by target URI and date), if it is indexed."""
+        url = revisit.get("WARC-Refers-To-Target-URI") or revisit.target_uri
+        when = revisit.get("WARC-Refers-To-Date")
+        if not when:
+            return None
+        stamp = iso_date_to_timestamp(when)
+        for slug, entry in self.captures(url, event=event):
+            if entry.timestamp == stamp and entry.mime != "warc/revisit":
+                return self.read(slug, entry)
+        return None
 
     # -- WARC records ---------------------------------------------------------------------------
     def warc_files(self, event: str | None = None) -> list[tuple[str, str]]:

@@ -217,6 +217,36 @@ def build_app(storage: Storage, *, events: list[str] | None, cache_dir: Path) ->
     return ReplayApp(pywb, internal, slugs, list(collections), token)
 
 
+def replay_not_modified_as_original() -> None:
+    """Make pywb replay a ``server-not-modified`` revisit as the response it refers to.
+
+    pywb takes a revisit's status and headers from the revisit record itself: for a 304 that is
+    "304 Not Modified" with no body, which a browser replaying an archive cannot use. newsarc's
+    replay serves the original's status, headers and body instead (``newsarc get`` does the
+    same). Identical-payload-digest revisits pywb already resolves. Installed once, idempotent.
+    """
+    from pywb.utils.io import no_except_close
+    from pywb.warcserver.resource.resolvingloader import ResolvingLoader
+
+    original = ResolvingLoader.load_headers_and_payload
+    if getattr(original, "_newsarc", False):
+        return
+
+    def load_headers_and_payload(self: Any, cdx: Any, failed_files: Any, cdx_loader: Any) -> Any:
+        if cdx.get("mime") == "warc/revisit" and cdx.get("filename", "-") != "-":
+            revisit = self._resolve_path_load(cdx, False, failed_files)
+            profile = revisit.rec_headers.get_header("WARC-Profile") or ""
+            if profile.endswith("/revisit/server-not-modified"):
+                payload = self._load_different_url_payload(cdx, revisit, failed_files, cdx_loader)
+                no_except_close(revisit.raw_stream)
+                return payload, payload
+            no_except_close(revisit.raw_stream)
+        return original(self, cdx, failed_files, cdx_loader)
+
+    load_headers_and_payload._newsarc = True  # type: ignore[attr-defined]
+    ResolvingLoader.load_headers_and_payload = load_headers_and_payload
+
+
 def _frontend(collections: dict[str, Any], cache_dir: Path) -> tuple[Any, Any]:
     """pywb's FrontEndApp for ``collections``, and its internal server (moved to 127.0.0.1)."""
     from gevent.pywsgi import WSGIServer
@@ -225,6 +255,7 @@ def _frontend(collections: dict[str, Any], cache_dir: Path) -> tuple[Any, Any]:
     from pywb.utils.loaders import BlockLoader
 
     BlockLoader.loaders[SCHEME] = StorageBlockLoader
+    replay_not_modified_as_original()
     unused = cache_dir / "pywb-unused"  # never created: nothing is read from the working dir
     config = {
         "collections": collections,

@@ -12,6 +12,7 @@ from archive.cdxj.index import CdxjEntry
 from archive.errors import ArchiveFormatError
 from archive.warc.http import HttpParseError, HttpResponse, parse_response
 from archive.warc.reader import Record
+from archive.warc.records import split_head
 
 __all__ = ["Capture", "Crawl", "RecordRef"]
 
@@ -44,11 +45,22 @@ class Crawl:
 
 @dataclass(frozen=True)
 class Capture:
-    """One archived response: its index entry and its WARC record, read back."""
+    """One archived response: its index entry and its WARC record, read back.
+
+    A ``revisit`` record (a re-fetch that found the page unchanged) carries ``original``, the
+    full response it refers to: the status, headers and body are then the original's (for a
+    server-not-modified revisit) or the revisit's head over the original's body (identical
+    payload digest), as a browser replaying it would see them.
+    """
 
     event: str
     entry: CdxjEntry
     record: Record
+    original: Capture | None = None
+
+    @property
+    def is_revisit(self) -> bool:
+        return self.record.type == "revisit"
 
     @property
     def url(self) -> str:
@@ -65,8 +77,14 @@ class Capture:
 
     @cached_property
     def http(self) -> HttpResponse:
+        block = self.record.block
+        if self.is_revisit and self.original is not None:
+            profile = self.record.get("WARC-Profile") or ""
+            if profile.endswith("/server-not-modified"):
+                return self.original.http
+            block = split_head(block)[0] + split_head(self.original.record.block)[1]
         try:
-            return parse_response(self.record.block)
+            return parse_response(block)
         except HttpParseError as exc:
             raise ArchiveFormatError(f"{self.entry.filename}@{self.entry.offset}: {exc}") from None
 
@@ -84,8 +102,6 @@ class Capture:
     @property
     def head(self) -> bytes:
         """Status line and headers exactly as stored."""
-        from archive.warc.records import split_head
-
         return split_head(self.record.block)[0]
 
     @property
@@ -108,6 +124,7 @@ class Capture:
                 "length": self.entry.length,
             },
             "article_id": self.article_id,
+            "revisit_of": self.original.record.record_id if self.original else None,
         }
 
 

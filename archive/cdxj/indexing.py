@@ -180,14 +180,16 @@ def cdxj_line(
     """
     head = warc.split_head(block.block)[0]
     has_digest = bool(head) and block.block.startswith(b"HTTP/")  # exchange_records' own rule
+    revisit = block.record_type == "revisit"  # always carries the original's payload digest
     return response_line(
         url=exchange.url,
         warc_date=warc.warc_date(exchange.date),
         http_head=block.block,
-        payload_digest=block.payload_digest if has_digest else None,
+        payload_digest=block.payload_digest if has_digest or revisit else None,
         offset=where.offset,
         length=where.length,
         filename=where.filename,
+        rec_type=block.record_type,
     )
 
 

@@ -55,7 +55,13 @@ from botocore.exceptions import (
 )
 from botocore.exceptions import ConnectionError as BotoConnectionError
 
-from archive.errors import ObjectNotFound, StorageError, StorageUnavailable, StorageVerifyError
+from archive.errors import (
+    ObjectNotFound,
+    PreconditionFailed,
+    StorageError,
+    StorageUnavailable,
+    StorageVerifyError,
+)
 from archive.storage.keys import ObjectInfo, check_key, segment_problem, split_prefix
 
 logger = logging.getLogger(__name__)
@@ -198,6 +204,41 @@ class S3Storage:
         self, key: str, path: Path, *, sha256: str | None = None, content_type: str | None = None
     ) -> ObjectInfo:
         return self._put_file(key, Path(path), sha256, content_type)
+
+    # -- conditional writes (leases) -----------------------------------------------------------
+    def put_conditional(
+        self, key: str, data: bytes, *, if_none_match: bool = False, if_match: str | None = None
+    ) -> str:
+        """PUT ``data`` only if ``key`` does not exist (``if_none_match``) or still has the ETag
+        ``if_match``; returns the new ETag. :class:`PreconditionFailed` when the condition fails
+        (S3 412: another writer got there first)."""
+        args: dict[str, Any] = {"Bucket": self.bucket, "Key": self.full_key(key), "Body": data}
+        if if_none_match:
+            args["IfNoneMatch"] = "*"
+        if if_match is not None:
+            # unquoted: Ceph RGW 16 compares the raw value and refuses a quoted ETag (412)
+            args["IfMatch"] = if_match.strip('"')
+        self.ensure_bucket()
+        try:
+            with self.errors("PUT", key):
+                return str(self.client.put_object(**args).get("ETag") or "")
+        except StorageError as exc:
+            if "PreconditionFailed" in str(exc) or "(HTTP 412)" in str(exc):
+                raise PreconditionFailed(str(exc)) from None
+            raise
+
+    def get_with_etag(self, key: str) -> tuple[bytes, str] | None:
+        """The object's bytes and ETag, or None if it does not exist."""
+        try:
+            with self.errors("GET", key):
+                got = self.client.get_object(Bucket=self.bucket, Key=self.full_key(key))
+                return got["Body"].read(), str(got.get("ETag") or "")
+        except ObjectNotFound:
+            return None
+
+    def delete(self, key: str) -> None:
+        with self.errors("DELETE", key):
+            self.client.delete_object(Bucket=self.bucket, Key=self.full_key(key))
 
     # -- reads -------------------------------------------------------------------------------
     def stat(self, key: str) -> ObjectInfo | None:

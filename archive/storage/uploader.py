@@ -32,7 +32,7 @@ from archive.storage.keys import ObjectInfo, Storage, object_key
 
 logger = logging.getLogger(__name__)
 PENDING = "manifest.pending.json"
-SKIP_SUFFIXES = (".open", ".tmp", ".pending.json")
+SKIP_SUFFIXES = (".open", ".tmp", ".pending.json", ".lock")
 
 
 def file_sha256(path: Path) -> str:

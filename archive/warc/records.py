@@ -3,6 +3,14 @@
 Pure functions, no I/O and no clock: the caller passes record ids and dates, so output
 bytes are deterministic and can be compared with golden files (as warcio's tests do).
 
+Revisits (WARC 1.1 §6.7): an exchange that carries the :class:`Previous` full response of its
+URL is written as a ``revisit`` record instead of a ``response`` when the server answered 304 to
+a conditional request (profile ``server-not-modified``: the 304's head is the block) or sent a
+payload with the same digest (profile ``identical-payload-digest``: the HTTP head only,
+``WARC-Truncated: length``). Both carry ``WARC-Refers-To``, ``WARC-Refers-To-Target-URI``,
+``WARC-Refers-To-Date`` and the original's ``WARC-Payload-Digest``, with the WARC **1.1** profile
+URIs (warcio writes 1.0's by default). A revisit always refers to a full response.
+
 Digests: ``WARC-Block-Digest`` and ``WARC-Payload-Digest`` are SHA-1 in base32
 (``sha1:…``), the form Heritrix, wget, warcio and pywb write and compare. The payload is
 the HTTP entity body with any transfer-coding removed (WARC 1.1 §6.3.2); see
@@ -48,6 +56,20 @@ class RecordLocation:
         }
 
 
+REVISIT_NOT_MODIFIED = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
+REVISIT_IDENTICAL = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
+
+
+@dataclass(frozen=True)
+class Previous:
+    """The last full response of a URL, which a re-fetch may turn out to revisit."""
+
+    record_id: str
+    target_uri: str
+    date: str  # its WARC-Date
+    payload_digest: str
+
+
 @dataclass(frozen=True)
 class HttpExchange:
     """One HTTP exchange as it crossed the wire."""
@@ -58,16 +80,25 @@ class HttpExchange:
     date: datetime
     ip_address: str | None = None
     truncated: str | None = None  # WARC-Truncated reason: "length", "time", "disconnect"
+    previous: Previous | None = None  # for a re-fetch: what a revisit record would refer to
 
 
 @dataclass(frozen=True)
 class ResponseBlock:
-    """A response record's block, its payload, and the chunked framing removed (if any)."""
+    """A response record's block, its payload, and the chunked framing removed (if any).
+
+    For a revisit: the stored block (the HTTP head, or the whole 304), no payload or framing,
+    the original's payload digest, and the revisit profile."""
 
     block: bytes
     payload: bytes
     framing: Framing | None
     payload_digest: str  # WARC-Payload-Digest of ``payload``
+    profile: str | None = None  # WARC-Profile of a revisit record
+
+    @property
+    def record_type(self) -> str:
+        return "response" if self.profile is None else "revisit"
 
 
 def sha1_digest(*parts: bytes) -> str:
@@ -173,6 +204,20 @@ def warcinfo_record(
     return build_record("warcinfo", fields, warc_fields(info))
 
 
+def revisit_profile(exchange: HttpExchange, resp: ResponseBlock) -> str | None:
+    """The revisit profile this exchange is written with, or None for a full response."""
+    previous = exchange.previous
+    if previous is None or exchange.truncated or not resp.block.startswith(b"HTTP/"):
+        return None
+    status_line = resp.block.split(b"\r\n", 1)[0].split(b" ", 2)
+    status = status_line[1] if len(status_line) > 1 else b""
+    if status == b"304":
+        return REVISIT_NOT_MODIFIED
+    if status.startswith(b"2") and resp.payload_digest == previous.payload_digest:
+        return REVISIT_IDENTICAL
+    return None
+
+
 def exchange_records(
     exchange: HttpExchange,
     *,
@@ -180,14 +225,13 @@ def exchange_records(
     response_id: str,
     warcinfo_id: str | None,
 ) -> tuple[bytes, bytes, ResponseBlock]:
-    """The response and request records for one exchange (response first, as Heritrix writes)."""
+    """The response (or revisit) and request records for one exchange (response first, as
+    Heritrix writes)."""
     resp = response_block(exchange.response_bytes)
-    date = warc_date(exchange.date)
-    common = [("WARC-Date", date), ("WARC-Target-URI", exchange.url)]
-    if warcinfo_id:
-        common.append(("WARC-Warcinfo-ID", warcinfo_id))
-    if exchange.ip_address:
-        common.append(("WARC-IP-Address", exchange.ip_address))
+    profile = revisit_profile(exchange, resp)
+    if profile is not None:
+        return _revisit_records(exchange, resp, profile, request_id, response_id, warcinfo_id)
+    common = _common_fields(exchange, warcinfo_id)
     response_fields = [("WARC-Record-ID", response_id), *common]
     head, _ = split_head(resp.block)
     if head and resp.block.startswith(b"HTTP/"):
@@ -207,6 +251,57 @@ def exchange_records(
         build_record("response", response_fields, resp.block),
         build_record("request", request_fields, exchange.request_bytes),
         resp,
+    )
+
+
+def _common_fields(exchange: HttpExchange, warcinfo_id: str | None) -> list[tuple[str, str]]:
+    common = [("WARC-Date", warc_date(exchange.date)), ("WARC-Target-URI", exchange.url)]
+    if warcinfo_id:
+        common.append(("WARC-Warcinfo-ID", warcinfo_id))
+    if exchange.ip_address:
+        common.append(("WARC-IP-Address", exchange.ip_address))
+    return common
+
+
+def _revisit_records(
+    exchange: HttpExchange,
+    resp: ResponseBlock,
+    profile: str,
+    request_id: str,
+    response_id: str,
+    warcinfo_id: str | None,
+) -> tuple[bytes, bytes, ResponseBlock]:
+    previous = exchange.previous
+    assert previous is not None
+    head, _ = split_head(exchange.response_bytes)
+    # server-not-modified: the 304 as received (no body); identical payload: the head only
+    block = exchange.response_bytes if profile == REVISIT_NOT_MODIFIED else head
+    common = _common_fields(exchange, warcinfo_id)
+    fields = [
+        ("WARC-Record-ID", response_id),
+        *common,
+        ("WARC-Profile", profile),
+        ("WARC-Refers-To", previous.record_id),
+        ("WARC-Refers-To-Target-URI", previous.target_uri),
+        ("WARC-Refers-To-Date", previous.date),
+        ("WARC-Payload-Digest", previous.payload_digest),
+        ("WARC-Block-Digest", sha1_digest(block)),
+    ]
+    if profile == REVISIT_IDENTICAL:
+        fields.append(("WARC-Truncated", "length"))
+    fields.append(("Content-Type", "application/http;msgtype=response"))
+    request_fields = [
+        ("WARC-Record-ID", request_id),
+        *common,
+        ("WARC-Concurrent-To", response_id),
+        ("WARC-Block-Digest", sha1_digest(exchange.request_bytes)),
+        ("Content-Type", "application/http;msgtype=request"),
+    ]
+    stored = ResponseBlock(block, b"", None, previous.payload_digest, profile)
+    return (
+        build_record("revisit", fields, block),
+        build_record("request", request_fields, exchange.request_bytes),
+        stored,
     )
 
 

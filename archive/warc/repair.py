@@ -8,6 +8,7 @@ its final ``.warc.gz`` name. A file with no complete record is removed.
 
 from __future__ import annotations
 
+import logging
 import os
 import zlib
 from collections.abc import Callable
@@ -17,6 +18,8 @@ from pathlib import Path
 from archive.errors import WarcRepairError
 from archive.warc.reader import RecordFormatError, iter_members, parse_record
 from archive.warc.writer import OPEN_SUFFIX
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,18 @@ def repair_file(path: str | os.PathLike[str]) -> RepairResult:
     return RepairResult(src, final, records, good_end, size - good_end)
 
 
+def live_writer(path: Path) -> str | None:
+    """Who is writing the ``.open`` file ``path`` (``<event>/warc/<name>.open``), if a live crawl
+    holds that event's lock; None when its writer is provably dead (or there is no lock)."""
+    from archive.storage.lock import LocalLock
+
+    for event_dir in (path.parent.parent, path.parent):
+        holder = LocalLock(event_dir).held_by_other()
+        if holder is not None:
+            return holder.describe()
+    return None
+
+
 def repair_directory(
     directory: str | os.PathLike[str], *, on_repaired: Callable[[Path], object] | None = None
 ) -> list[RepairResult]:
@@ -74,7 +89,13 @@ def repair_directory(
     root = Path(directory)
     if not root.exists():
         return []
-    results = [repair_file(p) for p in sorted(root.rglob(f"*.warc.gz{OPEN_SUFFIX}"))]
+    results = []
+    for path in sorted(root.rglob(f"*.warc.gz{OPEN_SUFFIX}")):
+        holder = live_writer(path)
+        if holder is not None:  # a crawl is writing it: never touch a live file
+            logger.warning("%s is being written by %s: not repaired", path, holder)
+            continue
+        results.append(repair_file(path))
     for result in results:
         if on_repaired is not None and result.repaired is not None:
             on_repaired(result.repaired)

@@ -36,9 +36,13 @@ def utcnow() -> datetime:
 
 @dataclass(frozen=True)
 class ExchangeLocations:
+    """Where the records of one exchange went. ``response`` is the revisit record's location
+    when ``revisit`` names a profile (its payload digest is then the original's)."""
+
     response: warc.RecordLocation
     request: warc.RecordLocation
     framing: warc.RecordLocation | None  # metadata record holding removed chunked framing
+    revisit: str | None = None  # WARC-Profile when the response was written as a revisit
 
 
 class RecordIndex(Protocol):
@@ -127,7 +131,8 @@ class WarcWriter:
         )
         if self.index is not None:
             self.index.add(exchange, block, resp_loc)
-        return ExchangeLocations(resp_loc, locations[1], locations[2] if block.framing else None)
+        framing_loc = locations[2] if block.framing else None
+        return ExchangeLocations(resp_loc, locations[1], framing_loc, block.profile)
 
     def write_metadata(
         self, target_uri: str, refers_to: str, items: Iterable[tuple[str, str]]

@@ -282,10 +282,9 @@ class CaptureDownloadHandler(BaseHttpDownloadHandler):
             request_bytes=redact_for_archive(wire),
             response_bytes=bytes(cap.raw),
             date=started,
-            ip_address=None
-            if route.proxy
-            else route.ip,  # the origin's address: the proxy's secret
+            ip_address=None if route.proxy else route.ip,  # via a proxy: only it knows the IP
             truncated=cap.truncated,
+            previous=request.meta.get("newsarc_previous"),  # a re-fetch may be a revisit
         )
         try:
             locations = await self.warc.write_exchange(exchange)
@@ -293,6 +292,8 @@ class CaptureDownloadHandler(BaseHttpDownloadHandler):
             # logged once by the WARC service, which also stops the crawl
             raise RefusedRequest(f"not archived, crawl stopping: {exc}") from exc
         request.meta["newsarc_record"] = locations.response
+        if locations.revisit:
+            request.meta["newsarc_revisit"] = locations.revisit
         if route.proxy is not None:
             self.stats.inc_value("newsarc/proxy/responses")
             mode = "absolute-form" if route.forward else "connect-tunnel"

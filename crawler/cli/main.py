@@ -79,6 +79,11 @@ def main() -> None:
     metavar="HOSTS",
     help="Hosts fetched directly, comma-separated (default: $no_proxy).",
 )
+@click.option(
+    "--full",
+    is_flag=True,
+    help="Fetch every known URL now, not only those due (still conditionally: revisits).",
+)
 @click.option("--operator", default="", help="Your contact, recorded in every warcinfo record.")
 @click.option(
     "--warc-size", default="1GB", show_default=True, help="Rotate WARC files at this size."
@@ -102,6 +107,7 @@ def crawl(
     connect_to: tuple[str, ...],
     proxy: str | None,
     no_proxy: str | None,
+    full: bool,
     operator: str,
     warc_size: str,
     overrides: tuple[str, ...],
@@ -128,6 +134,7 @@ def crawl(
         operator=operator,
         extra={
             "NEWSARC_WARC_MAX_SIZE": parse_size(warc_size),
+            "NEWSARC_FULL": full,
             **proxy_options(proxy, no_proxy),
             **settings_option(overrides),
         },
@@ -137,20 +144,28 @@ def crawl(
 
 @main.command(cls=ExampleCommand)
 @archive_options
+@click.option(
+    "--again",
+    is_flag=True,
+    help="Serve the web as it is later (an article updated, one added) and crawl it again.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.option("-v", "--verbose", count=True, help="Show Scrapy's logs (-vv for debug).")
-def demo(out: str, spool: str, as_json: bool, verbose: int) -> None:
-    """Serve the bundled news web on 127.0.0.1 and crawl it with the demo event.
+def demo(out: str, spool: str, again: bool, as_json: bool, verbose: int) -> None:
+    """Serve the bundled news web on 127.0.0.1 and crawl it with the demo event. With --again,
+    the web has moved on and the crawl is a recurring one: every known page is asked for
+    conditionally (--full), unchanged ones become WARC revisit records.
 
     Example:
 
         newsarc demo --out ./newsarc-data
+        newsarc demo --again --out ./newsarc-data
     """
     from crawler.demoweb import DemoWeb, demo_event_path
     from crawler.runner import CrawlOptions
 
     output, storage = archive_location(out, spool)
-    with DemoWeb() as web:
+    with DemoWeb(edition=1 if again else 0) as web:
         options = CrawlOptions(
             output=output,
             storage=storage,
@@ -158,6 +173,7 @@ def demo(out: str, spool: str, as_json: bool, verbose: int) -> None:
             verbose=verbose,
             progress=not verbose and not as_json and sys.stderr.isatty(),
             operator="newsarc demo",
+            extra={"NEWSARC_FULL": True} if again else None,
         )
         code = run_event(
             demo_event_path(),
@@ -169,6 +185,7 @@ def demo(out: str, spool: str, as_json: bool, verbose: int) -> None:
     if not as_json:
         archive = "" if out == "./newsarc-data" else f" --archive {out}"
         hints = [
+            (f"newsarc demo --again{' --out ' + out if archive else ''}", "the web a day later"),
             (f"newsarc list{archive}", "the crawl and its stats"),
             (f'newsarc search "Lavrov"{archive}', "full-text search of the articles"),
             (f"newsarc export --format parquet -o articles.parquet{archive}", "for pandas/DuckDB"),

@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from archive.errors import ExitCode
+from archive.storage.lock import event_lock
 
 
 def proxy_options(proxy: str | None, no_proxy: str | None) -> dict[str, str]:
@@ -120,7 +121,18 @@ def run_event(
     from crawler.runner import run_crawl
 
     event = load_event(event_path)
-    stats = run_crawl(event, options)
+    storage = None
+    if options.storage:
+        from archive.storage import open_storage
+
+        storage = open_storage(options.storage)
+    # before anything of the event is touched: a second crawl of it exits here (ExitCode.LOCKED)
+    with event_lock(Path(options.output) / event.slug, slug=event.slug, storage=storage) as lease:
+        stats = run_crawl(event, options)
+    if lease is not None and lease.lost:
+        click.echo(
+            f"warning: the lease on event {event.slug!r} was taken over during the crawl", err=True
+        )
     where = f"{options.storage.rstrip('/')}/{event.slug}" if options.storage else None
     extra = {"archive": where or str(Path(options.output) / event.slug), **extra}
     report(stats, as_json=as_json, title=title, extra=extra)

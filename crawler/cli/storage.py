@@ -36,6 +36,7 @@ def upload(resume: bool, out: str, spool: str, keep_local: bool, as_json: bool) 
         newsarc upload --resume --out s3://news-archive/events --spool ./newsarc-spool
     """
     from archive.cdxj.indexing import index_warc_file, merge_stored_crawl
+    from archive.state.sqlite import STATE_FILE
     from archive.storage import open_storage
     from archive.storage.uploader import PENDING, Uploader
     from archive.warc.repair import repair_directory
@@ -45,7 +46,8 @@ def upload(resume: bool, out: str, spool: str, keep_local: bool, as_json: bool) 
         raise click.BadParameter(f"no spool at {spool}", param_hint="--spool")
     repair_directory(root, on_repaired=index_warc_file)  # their indexes go up with them
     uploader = Uploader(open_storage(out), root, keep_local=keep_local)
-    queued = len(uploader.submit_tree(root, keep=lambda path: path.name == "index.sqlite"))
+    kept = {"index.sqlite", STATE_FILE}  # continued by the next crawl of the event
+    queued = len(uploader.submit_tree(root, keep=lambda path: path.name in kept))
     done = uploader.drain()
     manifests = 0
     for pending in sorted(root.rglob(PENDING)):

@@ -95,7 +95,23 @@ class CrawlSummary:
             ("stories", str(self.stories)),
             ("errors", str(self.errors)),
             ("refused (policy)", str(self.refused)),
+            *self._incremental_rows(),
             ("finish reason", self.finish_reason),
+        ]
+
+    def _incremental_rows(self) -> list[tuple[str, str]]:
+        """A recurring crawl's own rows (none for an event's first crawl)."""
+        if not self.counters.get("newsarc/state/known_urls"):
+            return []
+        count = self.counters.get
+        return [
+            ("known URLs", str(count("newsarc/state/known_urls", 0))),
+            ("not due (skipped)", str(count("newsarc/incremental/not_due", 0))),
+            ("replayed (not due)", str(count("newsarc/incremental/replayed", 0))),
+            ("unchanged: 304", str(count("newsarc/incremental/revisit/not_modified", 0))),
+            ("unchanged: same", str(count("newsarc/incremental/revisit/identical", 0))),
+            ("changed", str(count("newsarc/incremental/changed", 0))),
+            ("new URLs", str(count("newsarc/incremental/new", 0))),
         ]
 
     def as_json(self, extra: dict[str, Any] | None = None) -> dict[str, Any]:

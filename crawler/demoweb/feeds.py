@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+from collections.abc import Sequence
 from email.utils import format_datetime
 from xml.sax.saxutils import escape
 
@@ -29,7 +30,9 @@ def x(text: str) -> str:
     return escape(text, {'"': "&quot;"})
 
 
-def rss(host: str, title: str) -> bytes:
+def rss(host: str, title: str, arts: Sequence[Article] | None = None) -> bytes:
+    """The host's RSS feed (of ``arts``, newest first; default: its articles of edition 0)."""
+    arts = articles_of(host) if arts is None else arts
     items = "".join(
         f"""  <item>
    <title>{x(art.title)}</title>
@@ -41,7 +44,7 @@ def rss(host: str, title: str) -> bytes:
    <description>{x(art.standfirst or art.paragraphs[0])}</description>
   </item>
 """
-        for art in articles_of(host)
+        for art in arts
     )
     return f"""<?xml version="1.0" encoding="UTF-8"?>
 <rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:atom="http://www.w3.org/2005/Atom">

@@ -68,7 +68,9 @@ class DemoWeb:
         huge_bytes: int = 12 * 1024 * 1024,
         port: int = 0,
         address: str = "127.0.0.1",
+        edition: int = 0,
     ):
+        self.edition = edition  # the web in time: see demoweb/editions.py
         self.slow_seconds = slow_seconds
         self.huge_bytes = huge_bytes
         self._address = (address, port)
@@ -88,14 +90,26 @@ class DemoWeb:
             raise RuntimeError("DemoWeb already started")
         self._stopping.clear()
         self._server = _Server(self._address, self)
-        self._site = Site(
-            port=self.port, slow_seconds=self.slow_seconds, huge_bytes=self.huge_bytes
-        )
+        self._site = self._new_site()
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )
         self._thread.start()
         return self
+
+    def _new_site(self) -> Site:
+        return Site(
+            port=self.port,
+            slow_seconds=self.slow_seconds,
+            huge_bytes=self.huge_bytes,
+            edition=self.edition,
+        )
+
+    def advance(self, editions: int = 1) -> None:
+        """Move the web on in time: the next request is answered by a later edition."""
+        self.edition += editions
+        if self._server is not None:
+            self._site = self._new_site()
 
     def stop(self) -> None:
         server, self._server = self._server, None

@@ -9,6 +9,7 @@ from types import ModuleType
 from . import feeds, gdelt, specials, tpl_courier, tpl_globe, tpl_herald, tpl_wire, traps
 from .catalog import HOSTS, PUBLISHERS, SPECIALS
 from .content import Article, articles_of, load_articles
+from .editions import edition_articles, with_validators
 from .protocol import Reply, Request, error_reply
 from .render import Link, esc, related_links
 
@@ -63,19 +64,24 @@ def _bytes(status: int, body: bytes, content_type: str) -> Reply:
 class Site:
     """Answers requests; thread-safe (the only mutable state is the retry counter)."""
 
-    def __init__(self, *, port: int, slow_seconds: float, huge_bytes: int):
+    def __init__(self, *, port: int, slow_seconds: float, huge_bytes: int, edition: int = 0):
         self.port = port
         self.slow_seconds = slow_seconds
         self.huge_bytes = huge_bytes
-        self._articles = {(a.host, a.path): a for a in load_articles()}
+        self.edition = edition
+        articles = edition_articles(load_articles(), edition)
+        self._articles = {(a.host, a.path): a for a in articles}
         self._tries: dict[tuple[str, str], int] = {}
         self._lock = threading.Lock()
-        self._static = _static_files()
+        self._static = _static_files(articles)
         self._routes: dict[tuple[str, str], Handler] = {("gdelt.test", "/"): self._gdelt}
         self._routes[("gdelt.test", "/api/v2/doc/doc")] = self._gdelt
         self._add_special_routes()
 
     def respond(self, req: Request) -> Reply:
+        return with_validators(req, self._respond(req))
+
+    def _respond(self, req: Request) -> Reply:
         if req.method not in ("GET", "HEAD"):
             reply = error_reply(405, "Only GET and HEAD are supported.")
             reply.headers.append(("Allow", "GET, HEAD"))
@@ -226,12 +232,15 @@ class Site:
         return error_reply(404, "Not found.")
 
 
-def _static_files() -> dict[tuple[str, str], tuple[bytes, str]]:
-    """robots.txt for every host, the feeds and the sitemaps: fixed bytes, built once."""
+def _static_files(articles: tuple[Article, ...]) -> dict[tuple[str, str], tuple[bytes, str]]:
+    """robots.txt for every host, the feeds and the sitemaps: fixed bytes for an edition."""
+    globe = sorted(
+        (a for a in articles if a.host == "globe.test"), key=lambda a: a.published_at, reverse=True
+    )
     files = {(h, "/robots.txt"): (text.encode(), TEXT) for h, text in feeds.ROBOTS.items()}
     xml = "application/xml"
     files[("globe.test", "/rss.xml")] = (
-        feeds.rss("globe.test", PUBLISHERS["globe.test"]),
+        feeds.rss("globe.test", PUBLISHERS["globe.test"], globe),
         "application/rss+xml; charset=utf-8",
     )
     files[("courier.test", "/atom.xml")] = (

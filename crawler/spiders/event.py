@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import time
 from collections.abc import AsyncIterator, Sequence
 from datetime import date, datetime
 from typing import Any
@@ -25,6 +26,7 @@ from scrapy.exceptions import CloseSpider, IgnoreRequest
 from scrapy.http import Response, TextResponse
 
 from archive.errors import WarcWriteError
+from archive.state import UrlState
 from crawler.discovery.feeds import parse_feed
 from crawler.discovery.gdelt import gdelt_query_url, parse_gdelt
 from crawler.discovery.links import link_priority, url_words
@@ -35,6 +37,7 @@ from crawler.event.spec import EventSpec, load_event
 from pipelines.extract.links import Link, extract_links
 from pipelines.extraction import ExtractionPipeline
 from pipelines.page import Page
+from pipelines.state import CrawlStateExtension
 from pipelines.warc import WarcService
 
 logger = logging.getLogger(__name__)
@@ -94,6 +97,25 @@ class EventSpider(scrapy.Spider):
                 languages=self.event.languages,
             )
             yield self._request(url, self.parse_gdelt, "gdelt", SOURCE_PRIORITY, seed=True)
+        for known in self._due():
+            if known.url in self._requested or known.kind == "robots":
+                continue
+            callback = {
+                "feed": self.parse_feed,
+                "sitemap": self.parse_sitemap,
+                "search": self.parse_gdelt,
+            }.get(known.kind, self.parse_page)
+            self.crawler.stats.inc_value("newsarc/incremental/due")
+            yield self._request(known.url, callback, f"recheck:{known.kind}", SOURCE_PRIORITY)
+
+    def _due(self) -> list[UrlState]:
+        """Known URLs due again (all of them with ``--full``), from the event's crawl state: a
+        recurring crawl re-checks them even when nothing links to them any more."""
+        ext = self.crawler.get_extension(CrawlStateExtension)
+        if ext is None:
+            return []
+        now = time.time() + self.crawler.settings.getfloat("NEWSARC_CLOCK_SKEW", 0.0)
+        return ext.state.due(float("inf") if ext.full else now)
 
     def _request(
         self,
@@ -129,8 +151,9 @@ class EventSpider(scrapy.Spider):
     async def parse_page(self, response: Response) -> AsyncIterator[Any]:
         page = Page.from_response(response)
         links = await self._links(response, page)
-        self._metadata(response, [url for url, _text, _nofollow in links])
-        yield page
+        if not response.meta.get("newsarc_replayed"):  # replayed: archived and analysed before
+            self._metadata(response, [url for url, _text, _nofollow in links])
+            yield page
         if not (self.event.sources.follow_links and links):
             return
         hops = int(response.meta.get("newsarc_hops", 0))

@@ -139,15 +139,19 @@ def test_demo_into_s3_matches_the_local_layout(
     assert stats["articles"] == 11 and stats["archive"] == f"s3://{s3_bucket}/archive/{SLUG}"
     manifest = check_manifest(s3_client, s3_bucket, "archive/", s3_server.secret_key)
     assert manifest["finish_reason"] == "finished" and manifest["event"] == SLUG
-    # the spool keeps only the dedup index the next crawl continues
+    # the spool keeps only what the next crawl continues (dedup index, crawl state) and the lock
     left = [p.relative_to(tmp_path / "spool").as_posix() for p in (tmp_path / "spool").rglob("*.*")]
-    assert [p for p in left if not p.endswith((".toml", ".json"))] == [f"{SLUG}/dedup/index.sqlite"]
+    assert sorted(p for p in left if not p.endswith((".toml", ".json"))) == [
+        f"{SLUG}/crawl.lock",
+        f"{SLUG}/dedup/index.sqlite",
+        f"{SLUG}/state/crawl-state.sqlite",
+    ]
     local = newsarc("demo", "--out", str(tmp_path / "local"), "--json")
     assert local.returncode == 0
     local_keys = {
         p.relative_to(tmp_path / "local").as_posix()
         for p in (tmp_path / "local").rglob("*")
-        if p.is_file()
+        if p.is_file() and p.name != "crawl.lock"  # the local lock stays; the S3 lease goes
     }
     s3_keys = {k.removeprefix("archive/") for k in listing(s3_client, s3_bucket, "archive/")}
     assert shape(local_keys) == shape(s3_keys)

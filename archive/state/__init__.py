@@ -1,0 +1,58 @@
+"""Crawl state: what newsarc knows about every URL of an event across its crawls.
+
+One record per URL (:class:`UrlState`): its kind, first and last fetch, last status, the
+validators the server gave (``ETag``, ``Last-Modified``), the payload digest and WARC location of
+its last full response (what a revisit record refers to), the current re-fetch interval and the
+time it is next due. Recurring crawls read it to fetch only what is due, conditionally; a crawl
+killed halfway leaves it consistent, so the next one does not fetch again what was completed.
+
+:class:`CrawlState` is the interface the crawler and pipelines see; :mod:`.sqlite` is the
+embedded implementation (one file per event, the default). A Redis implementation for
+distributed crawls implements the same protocol.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+KINDS = ("seed", "feed", "sitemap", "search", "page", "article", "other")
+
+
+@dataclass
+class UrlState:
+    url: str
+    kind: str = "other"
+    first_fetch: str | None = None  # WARC-Date of the first fetch
+    last_fetch: str | None = None  # WARC-Date of the last fetch (full response or revisit)
+    status: int | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    payload_digest: str | None = None  # of the last full response
+    record_id: str | None = None  # WARC-Record-ID of the last full response
+    record_date: str | None = None  # its WARC-Date (WARC-Refers-To-Date of a revisit)
+    warc: dict[str, object] | None = field(default=None)  # its location: filename, offset, length
+    text_sha256: str | None = None  # the extracted article text's digest, for revisions
+    published: str | None = None  # the article's publication date (its re-check schedule)
+    revision: int = 0  # the article's latest revision number (0: none yet)
+    article_id: str | None = None  # the id of that revision's article record
+    interval: float = 0.0  # seconds until the URL is due again
+    next_due: float = 0.0  # epoch seconds
+    fetches: int = 0
+    changes: int = 0
+
+
+class CrawlState(Protocol):
+    """Per-URL state of one event. Every write is durable when the call returns."""
+
+    def get(self, url: str) -> UrlState | None: ...
+
+    def put(self, state: UrlState) -> None: ...
+
+    def due(self, now: float) -> list[UrlState]:
+        """The known URLs due at ``now`` (epoch seconds), soonest first."""
+        ...
+
+    def __len__(self) -> int: ...
+
+    def close(self) -> None: ...

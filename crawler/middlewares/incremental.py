@@ -1,0 +1,254 @@
+"""Incremental crawls: fetch only what is due, conditionally, and remember what came back.
+
+For every request the crawl state (:mod:`archive.state`) decides (robots.txt is always fetched,
+unconditionally, as Scrapy's robots middleware needs its body; an unchanged one is still stored
+as an identical-payload revisit):
+
+- **unknown URL**: fetched as usual;
+- **known and due** (or ``--full``): fetched with ``If-None-Match`` / ``If-Modified-Since`` when
+  the server gave validators, and with the URL's last full response in
+  ``meta["newsarc_previous"]``, so that the capture handler writes a ``revisit`` record when
+  the server answers 304 or sends the same payload again (``archive/warc/records.py``);
+- **known and not due**: not fetched. A source or listing page is answered from its last full
+  response in the archive (``meta["newsarc_replayed"]``: the spider reads its links and entries,
+  nothing new is written), so a crawl resumed after a kill, or started before its sources are
+  due, still finds what they link to; anything else is skipped (``IgnoreRequest``).
+
+After a fetch the URL's state is updated in one transaction: status, validators, payload digest,
+the WARC location of its last full response, and when it is due again (the event's
+:class:`~pipelines.state.CrawlStateExtension` schedules it: ``archive/state/schedule.py``).
+A revisit means nothing changed: the response stops here (``IgnoreRequest``).
+
+Stats under ``newsarc/incremental/``: ``not_due``, ``replayed``, ``conditional``,
+``revisit/not_modified``, ``revisit/identical``, ``changed``, ``new``,
+``unexpected_304`` (a 304 to an unconditional request: archived as received).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import zlib
+from collections.abc import Callable
+from datetime import UTC, datetime
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.http import Headers
+from scrapy.responsetypes import responsetypes
+from scrapy.utils.httpobj import urlparse_cached
+
+from archive.errors import StorageError
+from archive.state import UrlState
+from archive.state.schedule import SOURCE_KINDS, RefetchPolicy, reschedule
+from archive.warc import records as warc
+from archive.warc.reader import RecordFormatError, parse_record
+from pipelines.state import CrawlStateExtension
+
+if TYPE_CHECKING:
+    from typing import Self
+
+    from scrapy import Request
+    from scrapy.crawler import Crawler
+    from scrapy.http import Response
+    from scrapy.statscollectors import StatsCollector
+
+    from archive.state import CrawlState
+
+logger = logging.getLogger(__name__)
+
+# the spider's discovery source -> the kind of URL it is
+SOURCE_KIND = {
+    "seed": "seed",
+    "feed": "feed",
+    "sitemap": "sitemap",
+    "robots-sitemap": "sitemap",
+    "gdelt": "search",
+}
+PROFILE_STAT = {warc.REVISIT_NOT_MODIFIED: "not_modified", warc.REVISIT_IDENTICAL: "identical"}
+
+
+class IncrementalMiddleware:
+    def __init__(
+        self,
+        state: CrawlState,
+        stats: StatsCollector,
+        *,
+        warc_dir: Path,
+        full: bool = False,
+        schedule: Callable[..., None] | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.state = state
+        self.stats = stats
+        self.warc_dir = warc_dir
+        self.full = full
+        self.schedule = schedule or partial(reschedule, policy=RefetchPolicy())
+        self.clock = clock
+        self._warned = False
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        ext = crawler.get_extension(CrawlStateExtension)
+        if ext is None:
+            raise NotConfigured("no crawl state (NEWSARC_INCREMENTAL)")
+        s = crawler.settings
+        return cls(
+            ext.state,
+            crawler.stats,
+            warc_dir=Path(s.get("NEWSARC_WARC_DIR") or "newsarc-data/warc"),
+            full=ext.full,
+            schedule=ext.schedule,
+            clock=ext.clock,
+        )
+
+    # -- requests ---------------------------------------------------------------------------------
+
+    def process_request(self, request: Request) -> Response | None:
+        try:
+            known = self.state.get(request.url)
+        except StorageError:  # an unreadable state: fetch as if the URL were new
+            self.stats.inc_value("newsarc/state/read_errors")
+            return None
+        if known is None or known.status is None:
+            return None
+        robots = _is_robots(request)
+        if not robots and not self.full and known.next_due > self.clock():
+            return self._not_due(request, known)
+        if known.record_id and known.payload_digest and known.record_date:
+            request.meta["newsarc_previous"] = warc.Previous(
+                known.record_id, request.url, known.record_date, known.payload_digest
+            )
+            if robots:
+                return None
+            if known.etag and b"If-None-Match" not in request.headers:
+                request.headers[b"If-None-Match"] = known.etag.encode("latin-1")
+            if known.last_modified and b"If-Modified-Since" not in request.headers:
+                request.headers[b"If-Modified-Since"] = known.last_modified.encode("latin-1")
+            if known.etag or known.last_modified:
+                self.stats.inc_value("newsarc/incremental/conditional")
+        return None
+
+    def _not_due(self, request: Request, known: UrlState) -> Response:
+        if known.kind in SOURCE_KINDS and known.warc:
+            replayed = self._replay(request, known)
+            if replayed is not None:
+                self.stats.inc_value("newsarc/incremental/replayed")
+                return replayed
+        self.stats.inc_value("newsarc/incremental/not_due")
+        raise IgnoreRequest(f"not due before {_iso(known.next_due)}: {request.url}")
+
+    def _replay(self, request: Request, known: UrlState) -> Response | None:
+        """The URL's last full response, read back from its WARC (None if it is not here)."""
+        where = known.warc or {}
+        path = self.warc_dir / str(where.get("filename"))
+        try:
+            with path.open("rb") as fh:
+                fh.seek(int(where["offset"]))  # type: ignore[call-overload]
+                member = fh.read(int(where["length"]))  # type: ignore[call-overload]
+            record = parse_record(zlib.decompress(member, 31), 0, len(member))
+            http = _head_and_body(record.block)
+        except (OSError, KeyError, IndexError, ValueError, zlib.error, RecordFormatError):
+            return None  # uploaded and removed, or unreadable: treat as not due
+        status, headers, body = http
+        request.meta["newsarc_replayed"] = True
+        request.meta["newsarc_record"] = warc.RecordLocation(
+            str(where["filename"]),
+            int(where["offset"]),  # type: ignore[call-overload]
+            int(where["length"]),  # type: ignore[call-overload]
+            known.record_id or "",
+            known.payload_digest,
+        )
+        respcls = responsetypes.from_args(headers=headers, url=request.url, body=body)
+        return respcls(url=request.url, status=status, headers=headers, body=body, request=request)
+
+    # -- responses --------------------------------------------------------------------------------
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        if request.meta.get("newsarc_replayed"):
+            return response
+        record = request.meta.get("newsarc_record")
+        if record is None:  # not archived by the capture handler (e.g. a cache): nothing to note
+            return response
+        if response.status >= 500 or response.status == 429:
+            return response  # a failure, retried: the URL stays due
+        revisit = request.meta.get("newsarc_revisit")
+        if response.status == 304 and not revisit:
+            self.stats.inc_value("newsarc/incremental/unexpected_304")
+        self._note(request, response, record, revisit)
+        if revisit and not _is_robots(request):
+            self.stats.inc_value(f"newsarc/incremental/revisit/{PROFILE_STAT[revisit]}")
+            raise IgnoreRequest(f"unchanged ({revisit.rsplit('/', 1)[-1]}): {request.url}")
+        return response
+
+    def _note(self, request: Request, response: Response, record: Any, revisit: Any) -> None:
+        now = self.clock()
+        fetched = request.meta.get("newsarc_fetched_at")
+        try:
+            known = self.state.get(request.url)
+        except StorageError:
+            known = None
+        if known is None:
+            source = str(request.meta.get("newsarc_source") or "link")
+            kind = "robots" if _is_robots(request) else SOURCE_KIND.get(source, "page")
+            known = UrlState(request.url, kind=kind, first_fetch=fetched)
+            self.stats.inc_value("newsarc/incremental/new")
+        changed = False
+        if not revisit and response.status != 304:
+            changed = known.payload_digest is not None and known.payload_digest != (
+                record.payload_digest
+            )
+            if changed:
+                self.stats.inc_value("newsarc/incremental/changed")
+            known.payload_digest = record.payload_digest
+            known.record_id = record.record_id
+            known.record_date = fetched
+            known.warc = {"filename": record.filename, "offset": record.offset,
+                          "length": record.length}  # fmt: skip
+            known.etag = _header(response, b"ETag")
+            known.last_modified = _header(response, b"Last-Modified")
+        known.status = response.status
+        known.last_fetch = fetched
+        known.fetches += 1
+        known.changes += int(changed)
+        self.schedule(known, changed=changed, now=now)
+        try:
+            self.state.put(known)
+        except StorageError as exc:  # the crawl goes on; the URL is simply fetched again next time
+            self.stats.inc_value("newsarc/state/write_errors")
+            if not self._warned:
+                self._warned = True
+                logger.error("crawl state not updated (%s); the crawl goes on", exc)
+
+
+def _is_robots(request: Request) -> bool:
+    """robots.txt: fetched by every crawl (Scrapy's robots middleware asks for it)."""
+    return bool(request.meta.get("dont_obey_robotstxt")) or urlparse_cached(request).path.endswith(
+        "/robots.txt"
+    )
+
+
+def _header(response: Response, name: bytes) -> str | None:
+    value = response.headers.get(name)
+    return value.decode("latin-1") if value else None
+
+
+def _iso(epoch: float) -> str:
+    if epoch == float("inf"):
+        return "never"
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _head_and_body(block: bytes) -> tuple[int, Headers, bytes]:
+    """A stored response block as Scrapy's Response parts (body as stored: still encoded)."""
+    head, body = warc.split_head(block)
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split(" ", 2)[1])
+    headers = Headers()
+    for line in lines[1:]:
+        name, sep, value = line.partition(":")
+        if sep and not name.lower().startswith("x-newsarc-orig-"):
+            headers.appendlist(name.strip(), value.strip())
+    return status, headers, body

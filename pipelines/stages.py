@@ -17,6 +17,7 @@ from scrapy.exceptions import DropItem, NotConfigured
 from archive.articles.store import ArticleStore
 from archive.errors import StorageError
 from pipelines.analysis.item import ArticleItem
+from pipelines.dedup.revision import compare
 from pipelines.extract.article import parse_when
 from pipelines.extraction import event_scorer
 from pipelines.relevance.scorer import RelevanceScorer
@@ -59,16 +60,18 @@ class DedupPipeline:
     in arrival order, and with SQLite used only by the thread that opened it.
     """
 
-    def __init__(self, path: Path, stats: Any) -> None:
+    def __init__(self, path: Path, stats: Any, state: CrawlStateExtension | None = None) -> None:
         self.path = path
         self.stats = stats
+        self.state = state  # a URL stored before is a revision, never a duplicate
         self.index: Any = None
         self.stories: set[str] = set()
         self._thread = ThreadPoolExecutor(1, thread_name_prefix="newsarc-dedup")
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> DedupPipeline:
-        return cls(Path(crawler.settings["NEWSARC_EVENT_DIR"]) / "dedup", crawler.stats)
+        path = Path(crawler.settings["NEWSARC_EVENT_DIR"]) / "dedup"
+        return cls(path, crawler.stats, crawler.get_extension(CrawlStateExtension))
 
     async def open_spider(self) -> None:
         from pipelines.dedup.index import DedupIndex
@@ -88,6 +91,8 @@ class DedupPipeline:
     async def process_item(self, item: Any) -> Any:
         if not isinstance(item, ArticleItem):
             return item
+        if self._revision(item):
+            return item
         article = item.article
         loop = asyncio.get_running_loop()
         item.verdict = await loop.run_in_executor(
@@ -102,6 +107,28 @@ class DedupPipeline:
         self.stats.inc_value(f"newsarc/dedup/{item.verdict.kind}")
         self.stories.add(item.verdict.story)
         return item
+
+    def _revision(self, item: ArticleItem) -> bool:
+        """True when ``item`` is a new revision of an article stored before (its verdict set);
+        DropItem when it is the same revision again."""
+        try:
+            prior = self.state.prior_article(item.url) if self.state is not None else None
+        except StorageError:
+            return False
+        if prior is None:
+            return False
+        from pipelines.dedup.index import DedupVerdict
+
+        change = compare(prior.text or "", item.article.text)
+        if change is None:
+            self.stats.inc_value("newsarc/revisions/same_text")
+            raise DropItem(f"same text as revision {prior.revision}: {item.url}")
+        item.revision, item.previous_id, item.change = prior.revision + 1, prior.article_id, change
+        story = prior.story or prior.article_id or item.id
+        item.verdict = DedupVerdict("revision", prior.article_id, change.similarity, story)
+        self.stats.inc_value("newsarc/dedup/revision")
+        self.stories.add(story)
+        return True
 
 
 class StorePipeline:
@@ -141,12 +168,20 @@ class StorePipeline:
         if not isinstance(item, ArticleItem):
             return item
         record = item.record(self.store.crawl_id, self.event.slug if self.event else "").to_json()
-        canonical = item.verdict is None or item.verdict.kind == "unique"
+        canonical = item.verdict is None or item.verdict.kind in ("unique", "revision")
         self.store.add(record, canonical_text=item.article.text if canonical else None)
         if self.state is not None:
             a = item.article
             try:
-                self.state.mark_article(item.url, item.id, a.text_sha256, a.date)
+                self.state.mark_article(
+                    item.url,
+                    item.id,
+                    a.text_sha256,
+                    a.date,
+                    text=a.text,
+                    story=item.verdict.story if item.verdict else None,
+                    revision=item.revision,
+                )
             except StorageError:  # logged by the incremental middleware's failures too
                 self.stats.inc_value("newsarc/state/write_errors")
         self.stats.inc_value("newsarc/articles")

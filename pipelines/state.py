@@ -13,14 +13,17 @@ import time
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
+from archive.errors import StorageError
 from archive.state import CrawlState, UrlState
+from archive.state.reconcile import reconcile
 from archive.state.schedule import RefetchPolicy, reschedule
 from archive.state.sqlite import SqliteCrawlState, state_path
+from pipelines.warc import WarcService
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -50,13 +53,22 @@ class CrawlStateExtension:
         reschedule(known, changed=changed, now=now, policy=self.policy, window_end=self.window_end)
 
     def mark_article(
-        self, url: str, article_id: str, text_sha256: str | None, date: str | None
+        self,
+        url: str,
+        article_id: str,
+        text_sha256: str | None,
+        date: str | None,
+        *,
+        text: str | None = None,
+        story: str | None = None,
+        revision: int = 1,
     ) -> None:
         """The URL holds an on-event article: re-check it on the article schedule from now on."""
         known = self.state.get(url)
         if known is None:
             return
         known.kind, known.article_id, known.text_sha256 = "article", article_id, text_sha256
+        known.text, known.story, known.revision = text, story, revision
         known.published = date or known.published
         known.interval = 0.0
         self.schedule(known, changed=False, now=self.clock())
@@ -79,7 +91,45 @@ class CrawlStateExtension:
         )
         crawler.stats.set_value("newsarc/state/known_urls", ext.known_at_start)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(
+            lambda: ext.reconcile(crawler.get_extension(WarcService)),
+            signal=signals.spider_opened,
+            weak=False,
+        )
+        crawler.signals.connect(ext.item_done, signal=signals.item_scraped)
+        crawler.signals.connect(ext.item_done, signal=signals.item_dropped)
         return ext
+
+    def prior_article(self, url: str) -> UrlState | None:
+        """The URL's state when an article of it is stored already (its latest revision)."""
+        known = self.state.get(url)
+        if known is None or known.kind != "article" or not known.article_id or known.text is None:
+            return None
+        return known
+
+    def reconcile(self, warc: WarcService | None) -> None:
+        """Note what an interrupted crawl archived (the WARCs this crawl adopted) but did not note
+        in the state: those URLs are completed, not fetched again."""
+        if warc is None:
+            return
+        for path in warc.adopted:
+            noted = reconcile(self.state, path, self.schedule, self.clock())
+            if noted:
+                logger.info("crawl state: %d captures of %s noted", noted, path.name)
+
+    def item_done(self, item: Any, **_: Any) -> None:
+        """A page's article was stored, or the page dropped on purpose: a crawl resumed after a
+        kill need not analyse it again (before this, a replayed page is analysed anew)."""
+        url = item.get("url") if isinstance(item, dict) else getattr(item, "url", None)
+        if not url:
+            return
+        try:
+            known = self.state.get(url)
+            if known is not None and not known.analysed:
+                known.analysed = True
+                self.state.put(known)
+        except StorageError:
+            logger.debug("crawl state: %s not marked analysed", url)
 
     def spider_closed(self) -> None:
         self.state.close()

@@ -112,7 +112,10 @@ class UploadExtension:
         return service
 
     def spider_opened(self, spider: Any) -> None:
-        self._warc().writer.on_close = self.submit  # every closed WARC goes to storage
+        writer = self._warc().writer
+        writer.on_close = self.submit  # every closed WARC goes to storage
+        for path in writer.closed_files:  # an interrupted crawl's WARCs, adopted by this one
+            self.submit(path)
         self._loop = task.LoopingCall(self.check_spool)
         self._loop.start(1.0, now=False)
 

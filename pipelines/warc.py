@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import socket
 from collections.abc import Iterable
@@ -23,8 +24,9 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
 
-from archive.cdxj.indexing import LiveIndex, index_warc_file
+from archive.cdxj.indexing import LiveIndex, index_path_for, index_warc_file
 from archive.errors import WarcWriteError
+from archive.storage.uploader import PENDING
 from archive.warc import records as warc
 from archive.warc.repair import repair_directory
 from archive.warc.writer import DEFAULT_MAX_SIZE, ExchangeLocations, WarcWriter
@@ -33,6 +35,22 @@ if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
 logger = logging.getLogger(__name__)
+
+
+def unlisted_warcs(directory: Path, event_dir: Path) -> list[Path]:
+    """Complete WARC files in ``directory`` that no crawl's manifest (or pending manifest) lists:
+    those of a crawl that was killed before it could write one."""
+    listed: set[str] = set()
+    for manifest in [*event_dir.glob("crawls/*/manifest.json"), *event_dir.rglob(PENDING)]:
+        try:
+            data = json.loads(manifest.read_text())
+        except (OSError, ValueError):
+            continue
+        entries = data.get("objects") or data.get("keys") or []
+        for entry in entries:
+            key = entry.get("key") if isinstance(entry, dict) else entry
+            listed.add(str(key).rsplit("/", 1)[-1])
+    return sorted(p for p in directory.glob("*.warc.gz") if p.name not in listed)
 
 
 class WarcService:
@@ -48,6 +66,7 @@ class WarcService:
         self._queued_errors = 0
         self._queued_failure: WarcWriteError | None = None
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="newsarc-warc")
+        self.adopted: list[Path] = []  # an interrupted crawl's WARCs, folded into this crawl
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> WarcService:
@@ -72,7 +91,20 @@ class WarcService:
             index=LiveIndex() if cdxj else None,
         )
 
+        adopted = unlisted_warcs(directory, Path(s.get("NEWSARC_EVENT_DIR") or directory.parent))
+        if adopted:
+            # an interrupted crawl's WARCs (repaired above, or rotated before it died): this crawl
+            # indexes them, uploads them and lists them in its manifest
+            for path in adopted:
+                if cdxj and not index_path_for(path).exists():
+                    index_warc_file(path)
+            writer.closed_files.extend(adopted)
+            crawler.stats.set_value("newsarc/warc/adopted_files", len(adopted))
+            names = ", ".join(p.name for p in adopted)
+            logger.warning("folding %d WARC files of an interrupted crawl into this one: %s",
+                           len(adopted), names)  # fmt: skip
         service = cls(writer, stats=crawler.stats)
+        service.adopted = adopted
 
         def fatal(exc: WarcWriteError) -> None:
             crawler.stats.set_value("newsarc/warc/write_error", str(exc))

@@ -72,7 +72,10 @@ class Capture:
 
     @property
     def article_id(self) -> str:
-        """The id its article has in the article set, if it is one."""
+        """The id its article has in the article set, if it is one (for a revisit: the article
+        of the response it refers to, the revision in force at the revisit's time)."""
+        if self.is_revisit and self.original is not None:
+            return self.original.article_id
         return article_id(self.record.record_id)
 
     @cached_property

@@ -131,6 +131,21 @@ class ArticleRecord:
         default=None,
         metadata=meta("string", "story cluster id (id of the story's first article)"),
     )
+    revision: int = field(
+        default=1,
+        metadata=meta(
+            "int32", "revision of the article at this URL: 1, 2, … (its text changed in substance)"
+        ),
+    )
+    previous_id: str | None = field(
+        default=None, metadata=meta("string", "id of the previous revision (null for revision 1)")
+    )
+    words_added: int | None = field(
+        default=None, metadata=meta("int32", "words added since the previous revision")
+    )
+    words_removed: int | None = field(
+        default=None, metadata=meta("int32", "words removed since the previous revision")
+    )
     warc: WarcRef | None = field(default=None, metadata={"nested": WarcRef})
     extractor: str | None = field(default=None, metadata=meta("string", "extractor and version"))
 

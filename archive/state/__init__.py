@@ -34,10 +34,13 @@ class UrlState:
     warc: dict[str, object] | None = field(default=None)  # its location: filename, offset, length
     text_sha256: str | None = None  # the extracted article text's digest, for revisions
     published: str | None = None  # the article's publication date (its re-check schedule)
+    text: str | None = None  # the latest revision's text (what the next fetch is compared with)
+    story: str | None = None  # its story cluster (revisions stay in it)
     revision: int = 0  # the article's latest revision number (0: none yet)
     article_id: str | None = None  # the id of that revision's article record
     interval: float = 0.0  # seconds until the URL is due again
     next_due: float = 0.0  # epoch seconds
+    analysed: bool = False  # its page went through the article pipelines (stored or dropped)
     fetches: int = 0
     changes: int = 0
 

@@ -165,6 +165,10 @@ class Uploader:
             data,
             content_type="application/json",
         )
+        local = self.spool / slug / "crawls" / crawl_id / "manifest.json"
+        if not local.exists():  # a copy in the spool: the next crawl knows what this one listed
+            local.parent.mkdir(parents=True, exist_ok=True)
+            local.write_bytes(data)
         (self.spool / slug / "crawls" / crawl_id / PENDING).unlink(missing_ok=True)
         return True
 

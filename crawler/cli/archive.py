@@ -1,4 +1,5 @@
-"""``newsarc get``, ``newsarc list`` and ``newsarc index``: getting captures out of an archive."""
+"""``newsarc get``, ``newsarc list``, ``newsarc index`` and ``newsarc history``: getting captures
+and article revisions out of an archive."""
 
 from __future__ import annotations
 
@@ -169,3 +170,62 @@ def index(archive_uri: str, event: str | None, work: str) -> None:
     for slug in [event] if event else arc.events():
         indexed, lines = rebuild_event_index(arc.storage, slug, Path(work))
         click.echo(f"{slug}: indexed {indexed} WARC files; event index has {lines} captures")
+
+
+@command()
+@click.argument("url")
+@archive_option
+@click.option("--event", default=None, help="Only this event's articles.")
+@click.option("--diff", "diff", type=int, default=None, metavar="N", help="Word diff N-1 → N.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per revision.")
+def history(url: str, archive_uri: str, event: str | None, diff: int | None, as_json: bool) -> None:
+    """List the revisions of the article at URL: when each was fetched, how many words it
+    added and removed, and where its WARC record is. --diff N prints what revision N changed,
+    in wdiff's notation ([-removed-] {+added+}). Exit 4 when the archive has no article at URL.
+
+    \b
+    Example:
+        newsarc history http://globe.test/world/2025/04/01/putin-hosts-wang/ --diff 2
+    """
+    from archive.access.api import open_archive
+    from archive.errors import NotInArchive
+
+    revisions = sorted(
+        (a for a in open_archive(archive_uri).articles(event) if a.get("url") == url),
+        key=lambda a: (int(a.get("revision") or 1), str(a.get("fetched_at") or "")),
+    )
+    if not revisions:
+        raise NotInArchive(f"no article at {url} in {archive_uri}")
+    if diff is not None:
+        from pipelines.dedup.revision import word_diff
+
+        by_number = {int(a.get("revision") or 1): a for a in revisions}
+        if diff not in by_number or diff - 1 not in by_number:
+            known = ", ".join(str(n) for n in sorted(by_number))
+            raise click.BadParameter(f"revisions of {url}: {known}", param_hint="--diff")
+        old, new = by_number[diff - 1], by_number[diff]
+        click.echo(word_diff(str(old.get("text") or ""), str(new.get("text") or "")))
+        return
+    for a in revisions:
+        warc = a.get("warc") or {}
+        row = {
+            "revision": int(a.get("revision") or 1),
+            "fetched_at": a.get("fetched_at"),
+            "id": a.get("id"),
+            "words": a.get("word_count"),
+            "words_added": a.get("words_added"),
+            "words_removed": a.get("words_removed"),
+            "warc": f"{warc.get('filename')}:{warc.get('offset')}",
+        }
+        if as_json:
+            click.echo(json.dumps(row, ensure_ascii=False))
+        else:
+            change = (
+                f"+{row['words_added']} -{row['words_removed']}"
+                if row["words_added"] is not None
+                else "first"
+            )
+            click.echo(
+                f"{row['revision']:>3}  {row['fetched_at']}  {row['words']:>5} words  "
+                f"{change:<12} {row['warc']}"
+            )

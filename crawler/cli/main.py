@@ -16,7 +16,7 @@ from archive.cdxj.indexing import index_warc_file
 from archive.errors import ExitCode, NewsarcError
 from archive.warc.repair import repair_directory
 from crawler.cli.analysis import export, search, wacz
-from crawler.cli.archive import get, index, list_crawls
+from crawler.cli.archive import get, history, index, list_crawls
 from crawler.cli.articles import extract, reextract
 from crawler.cli.help import ExampleCommand, ExampleGroup
 from crawler.cli.replay import replay
@@ -27,6 +27,7 @@ from crawler.cli.run import (
     run_event,
     settings_option,
 )
+from crawler.cli.schedule import schedule
 from crawler.cli.storage import archive_location, upload
 
 
@@ -237,6 +238,8 @@ main.add_command(upload)
 main.add_command(get)
 main.add_command(list_crawls)
 main.add_command(index)
+main.add_command(history)
+main.add_command(schedule)
 main.add_command(search)
 main.add_command(export)
 main.add_command(wacz)

@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-DUP_KINDS = ("unique", "url", "exact", "near", "rewrite")
+DUP_KINDS = ("unique", "url", "exact", "near", "rewrite", "revision")
 
 
 @dataclass

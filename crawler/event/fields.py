@@ -268,3 +268,42 @@ def no_proxy_hosts(value: Any) -> tuple[str, ...]:
         return domain(host.lstrip(".")) + (f":{port}" if port else "")
 
     return _list(value, one)
+
+
+_DURATION = re.compile(r"(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m(?!s))?(?:(\d+)s)?")
+
+
+def duration(value: Any) -> float:
+    """Seconds from ``"30m"``, ``"1h30m"``, ``"2s"``, ``"1d"`` or a number of seconds (> 0)."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        seconds = float(value)
+    else:
+        match = _DURATION.fullmatch(text(value).replace(" ", ""))
+        if not match or not any(match.groups()):
+            raise Bad(f'expected a duration like "30m", "1h30m", "2s" or "1d", got {show(value)}')
+        d, h, m, s = (int(g or 0) for g in match.groups())
+        seconds = float(((d * 24 + h) * 60 + m) * 60 + s)
+    if not math.isfinite(seconds) or seconds <= 0:
+        raise Bad(f"expected a positive duration, got {show(value)}")
+    return seconds
+
+
+def cron(value: Any) -> str:
+    """A 5-field cron expression (``"*/30 * * * *"``), checked by croniter."""
+    from croniter import croniter
+
+    value = text(value)
+    if len(value.split()) != 5 or not croniter.is_valid(value):
+        raise Bad(f'expected a cron expression like "*/30 * * * *", got {show(value)}')
+    return value
+
+
+def moment(value: Any) -> datetime:
+    """A TOML date or date-time (a naive one is read as UTC) as an aware datetime."""
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    if isinstance(value, date):
+        return datetime.combine(value, time.max, UTC)  # until the end of that day
+    raise Bad(
+        f"expected a date (2025-04-30) or date-time (2025-04-30T18:00:00Z), got {show(value)}"
+    )

@@ -89,6 +89,18 @@ class NetworkSpec:
 
 
 @dataclass(frozen=True, kw_only=True)
+class ScheduleSpec:
+    """When ``newsarc schedule`` crawls the event again (``[schedule]``): ``every`` seconds or on
+    a ``cron`` expression (exactly one), until ``until`` (if set), each start delayed by up to
+    ``jitter`` seconds (spreads the load of many events)."""
+
+    every: float | None = None
+    cron: str | None = None
+    until: datetime | None = None
+    jitter: float = 0.0
+
+
+@dataclass(frozen=True, kw_only=True)
 class EventSpec:
     """One event: its coverage window, what is relevant, where to look, and the crawl's limits."""
 
@@ -103,6 +115,7 @@ class EventSpec:
     limits: LimitsSpec = field(default_factory=LimitsSpec)
     politeness: PolitenessSpec
     network: NetworkSpec = field(default_factory=NetworkSpec)
+    schedule: ScheduleSpec | None = None
     timezone: str = "UTC"
     path: str = "<string>"
 
@@ -178,6 +191,15 @@ _LAYOUT: dict[str, tuple[bool, dict[str, tuple[Check, bool]]]] = {
     ),
     "politeness": (True, {"user_agent": (F.user_agent, True), "obey_robots": (F.boolean, False)}),
     "network": (False, {"proxy": (F.proxy_url, False), "no_proxy": (F.no_proxy_hosts, False)}),
+    "schedule": (
+        False,
+        {
+            "every": (F.duration, False),
+            "cron": (F.cron, False),
+            "until": (F.moment, False),
+            "jitter": (F.duration, False),
+        },
+    ),
 }
 
 
@@ -252,8 +274,17 @@ class _Reader:
             limits=LimitsSpec(**limits),
             politeness=PolitenessSpec(**politeness),
             network=NetworkSpec(**self.table("network")),
+            schedule=self.schedule(),
             path=self.path,
         )
+
+    def schedule(self) -> ScheduleSpec | None:
+        if "schedule" not in self.doc:
+            return None
+        values = self.table("schedule")
+        if ("every" in values) == ("cron" in values):
+            raise self.error(("schedule",), "needs exactly one of every or cron")
+        return ScheduleSpec(**values)
 
     def check_match(self, match: dict[str, Any]) -> None:
         required = {normalize(t) for group in match["all"] for t in group}

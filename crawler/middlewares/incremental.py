@@ -154,6 +154,8 @@ class IncrementalMiddleware:
             return None  # uploaded and removed, or unreadable: treat as not due
         status, headers, body = http
         request.meta["newsarc_replayed"] = True
+        request.meta["newsarc_reanalyse"] = not known.analysed  # killed before its article was
+        request.meta["newsarc_fetched_at"] = known.record_date
         request.meta["newsarc_record"] = warc.RecordLocation(
             str(where["filename"]),
             int(where["offset"]),  # type: ignore[call-overload]

@@ -151,9 +151,11 @@ class EventSpider(scrapy.Spider):
     async def parse_page(self, response: Response) -> AsyncIterator[Any]:
         page = Page.from_response(response)
         links = await self._links(response, page)
-        if not response.meta.get("newsarc_replayed"):  # replayed: archived and analysed before
+        if not response.meta.get("newsarc_replayed"):
             self._metadata(response, [url for url, _text, _nofollow in links])
             yield page
+        elif response.meta.get("newsarc_reanalyse"):  # archived, but its crawl died before its
+            yield page  # article was stored: analysed now, from the archived record
         if not (self.event.sources.follow_links and links):
             return
         hops = int(response.meta.get("newsarc_hops", 0))

@@ -11,6 +11,7 @@ from typing import Any
 
 from archive.articles.record import ArticleRecord, Dup, WarcRef
 from archive.articles.record import Relevance as StoredRelevance
+from pipelines.dedup.revision import Change
 from pipelines.extract.article import Article, Hints
 from pipelines.relevance.scorer import Relevance
 
@@ -29,6 +30,9 @@ class ArticleItem:
     signatures: Any
     relevance: Relevance | None = None
     verdict: Any = None
+    revision: int = 1  # a later revision of an article already stored for this URL: 2, 3, …
+    previous_id: str | None = None
+    change: Change | None = None
 
     def record(self, crawl_id: str, event: str) -> ArticleRecord:
         """The stored record (one line of ``articles/<crawl-id>.jsonl``)."""
@@ -57,6 +61,10 @@ class ArticleItem:
             else None,
             dup=Dup(kind=v.kind, of=v.of, score=round(v.score, 3)) if v else None,
             story=v.story if v else None,
+            revision=self.revision,
+            previous_id=self.previous_id,
+            words_added=self.change.words_added if self.change else None,
+            words_removed=self.change.words_removed if self.change else None,
             warc=WarcRef(**self.warc),
             extractor=a.extractor,
         )

@@ -34,7 +34,7 @@ from pipelines.dedup.lsh import NEAR, WORDS, MinHashMatrix
 from pipelines.dedup.signatures import NUM_PERM, Signatures, array
 from pipelines.dedup.store import Store
 
-Kind = Literal["unique", "url", "exact", "near", "rewrite"]
+Kind = Literal["unique", "url", "exact", "near", "rewrite", "revision"]
 REWRITE_CHECKS = 8  # candidates checked in full for a rewrite, best content-word Jaccard first
 STORY_CHECKS = 10  # candidate stories scored, most shared names first
 EXACT_CHECKS = 3  # near candidates checked for a framed exact copy

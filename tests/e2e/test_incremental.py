@@ -3,8 +3,8 @@
 The second crawl runs two hours "later" (``NEWSARC_CLOCK_SKEW``): the sources are due again,
 the articles of a past event are not. The third is ``--full``: every known URL is asked for
 conditionally. Nothing is fetched that is not due; 304s become server-not-modified revisits,
-unchanged 200s identical-payload revisits; the updated article and the new feed item come in
-full; every WARC passes ``warcio check``.
+unchanged 200s identical-payload revisits; the updated article comes in full and is stored as
+revision 2, the new feed item as a new article; every WARC passes ``warcio check``.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import pytest
 from archive.warc import records as warc
 from archive.warc.reader import Record, iter_records
 from crawler.demoweb import DemoWeb, demo_event_path
+from crawler.demoweb.editions import UPDATE
 from crawler.demoweb.server import Exchange
 from tests.conftest import SLUG, connect_args, newsarc
 
@@ -167,3 +168,32 @@ def test_get_at_the_time_of_a_revisit_gives_the_page(runs: Runs) -> None:
     assert capture["timestamp"] == stamp and capture["revisit_of"]
     text = newsarc("get", url, "--archive", str(runs.out), "--at", stamp, "--text")
     assert text.returncode == 0 and len(text.stdout) > 200
+
+
+def stored(out: Path) -> list[dict[str, Any]]:
+    records = []
+    for path in sorted((out / SLUG / "articles").glob("*.jsonl")):
+        records += [json.loads(line) for line in path.read_text().splitlines()]
+    return records
+
+
+def test_the_updated_article_is_revision_2_with_its_word_diff(runs: Runs) -> None:
+    url = next(a["url"] for a in stored(runs.out) if "putin-hosts-chinese-foreign" in a["url"])
+    revisions = sorted(
+        (a for a in stored(runs.out) if a["url"] == url), key=lambda a: a["revision"]
+    )
+    first, second = revisions  # one revision per change, never a duplicate of itself
+    assert (first["revision"], first["previous_id"], first["words_added"]) == (1, None, None)
+    assert second["revision"] == 2 and second["previous_id"] == first["id"]
+    assert (second["words_added"], second["words_removed"]) == (len(UPDATE.split()), 0)
+    assert second["dup"]["kind"] == "revision" and second["story"] == first["story"]
+    assert second["text"].endswith(UPDATE) and not first["text"].endswith(UPDATE)
+    listed = newsarc("history", url, "--archive", str(runs.out), "--json")
+    assert listed.returncode == 0, listed.stderr
+    rows = [json.loads(line) for line in listed.stdout.splitlines()]
+    assert [r["revision"] for r in rows] == [1, 2] and rows[1]["words_added"] == len(UPDATE.split())
+    diff = newsarc("history", url, "--archive", str(runs.out), "--diff", "2")
+    assert diff.returncode == 0 and "{+" + UPDATE + "+}" in diff.stdout
+    assert "[-" not in diff.stdout
+    # unchanged articles stored once: re-fetched in full only when their payload changed
+    assert runs.full.stats.get("newsarc/revisions/same_text", 0) == 0

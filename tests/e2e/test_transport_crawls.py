@@ -9,14 +9,13 @@ import base64
 import gzip
 import json
 import os
-import socket
-import threading
 from pathlib import Path
 
 from crawler.demoweb import DemoWeb, demo_event_path
 from tests.conftest import SLUG, DemoCrawl, newsarc, warc_records
 from tests.support.forward_proxy import ForwardProxy
 from tests.support.pages import ARTICLE, ENCODED, articles
+from tests.support.rawserver import RawServer
 from tests.support.tls import TlsServer
 
 # --- the decoder -------------------------------------------------------------------------------
@@ -26,44 +25,6 @@ from tests.support.tls import TlsServer
 
 
 # --- crawls ------------------------------------------------------------------------------------
-
-
-class RawServer:
-    """Serves fixed raw HTTP responses by path on 127.0.0.1 and records the requests."""
-
-    def __init__(self, pages: dict[bytes, bytes]) -> None:
-        self.pages = pages
-        self.requests: list[bytes] = []
-        self.sock = socket.create_server(("127.0.0.1", 0))
-        self.port = self.sock.getsockname()[1]
-        threading.Thread(target=self._serve, daemon=True).start()
-
-    def _serve(self) -> None:
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._handle, args=(conn,), daemon=True).start()
-
-    def _handle(self, conn: socket.socket) -> None:
-        with conn:
-            data = b""
-            while True:
-                while b"\r\n\r\n" not in data:
-                    chunk = conn.recv(65536)
-                    if not chunk:
-                        return
-                    data += chunk
-                request, _, data = data.partition(b"\r\n\r\n")
-                self.requests.append(request)
-                path = request.split(b" ", 2)[1]
-                conn.sendall(self.pages.get(path, NOT_FOUND))
-                if b"\r\nconnection: close" in request.lower():
-                    return
-
-
-NOT_FOUND = b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"
 
 
 def raw_page(coding: str, body: bytes) -> bytes:

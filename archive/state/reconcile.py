@@ -1,0 +1,78 @@
+"""Bring the crawl state up to date with WARC files: what a killed crawl archived but could not
+note in the state (it died between the two writes) counts as completed all the same.
+
+The WARC is the source of truth. For each response record newer than what the state knows of
+its URL, the URL's state takes its status, validators, payload digest and location; a revisit
+record updates only the time of the last fetch. The page kind comes from the spider's metadata
+record (``discovery: feed``…) when there is one. Pages noted this way are not marked analysed:
+a resumed crawl analyses them from the archive (``crawler/middlewares/incremental.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from archive.state import CrawlState, UrlState
+from archive.warc.reader import Record, RecordFormatError, iter_records
+from archive.warc.records import split_head
+
+DISCOVERY_KIND = {"seed": "seed", "feed": "feed", "sitemap": "sitemap", "gdelt": "search"}
+
+
+def reconcile(state: CrawlState, path: Path, schedule: Callable[..., None], now: float) -> int:
+    """Note in ``state`` the captures of the WARC at ``path`` it does not know; returns how many."""
+    records: list[Record] = []
+    kinds: dict[str, str] = {}
+    try:
+        with path.open("rb") as fh:
+            for record in iter_records(fh):
+                if record.type in ("response", "revisit"):
+                    records.append(record)
+                elif record.type == "metadata" and record.block.startswith(b"discovery: "):
+                    source = record.block.split(b"\r\n", 1)[0][len(b"discovery: ") :].decode()
+                    kind = DISCOVERY_KIND.get(source.split(":", 1)[0])
+                    if kind:
+                        kinds[record.target_uri] = kind
+    except (OSError, RecordFormatError):
+        return 0
+    noted = 0
+    for record in records:
+        url, date = record.target_uri, record.get("WARC-Date") or ""
+        known = state.get(url)
+        if known is not None and (known.last_fetch or "") >= date:
+            continue
+        if known is None:
+            kind = "robots" if url.endswith("/robots.txt") else kinds.get(url, "page")
+            known = UrlState(url, kind=kind, first_fetch=date)
+        head = split_head(record.block)[0].decode("latin-1").split("\r\n")
+        status = _status(head[0])
+        if status is None or status >= 500 or status == 429:
+            continue
+        known.status, known.last_fetch = status, date
+        known.fetches += 1
+        if record.type == "response" and status != 304:
+            known.payload_digest = record.get("WARC-Payload-Digest")
+            known.record_id, known.record_date = record.get("WARC-Record-ID"), date
+            known.warc = {"filename": path.name, "offset": record.offset, "length": record.length}
+            known.etag, known.last_modified = _header(head, "etag"), _header(head, "last-modified")
+        schedule(known, changed=False, now=now)
+        state.put(known)
+        noted += 1
+    return noted
+
+
+def _status(line: str) -> int | None:
+    parts = line.split(" ", 2)
+    try:
+        return int(parts[1])
+    except (IndexError, ValueError):
+        return None
+
+
+def _header(lines: list[str], name: str) -> str | None:
+    for line in lines[1:]:
+        key, sep, value = line.partition(":")
+        if sep and key.strip().lower() == name:
+            return value.strip()
+    return None

@@ -107,6 +107,7 @@ NEWSARC_CONNECT_TO: dict[
 ] = {}  # {"host[:port]": "IP:PORT"}: connect there instead of resolving (trusted)
 NEWSARC_INCREMENTAL = True  # keep per-URL crawl state; fetch only what is due, conditionally
 NEWSARC_FULL = False  # --full: every known URL is due now (validators still sent)
+NEWSARC_RECHECKS_PER_HOST = 100  # article revision checks per host and crawl (0: no limit)
 NEWSARC_CLOCK_SKEW = 0.0  # seconds added to the clock deciding what is due (tests, demos)
 NEWSARC_PROXY = None  # http://[user:pass@]host:port for http and https ("none": ignore env)
 NEWSARC_NO_PROXY = None  # hosts fetched directly, "a.org,b.org" (default: env no_proxy)

@@ -21,7 +21,7 @@ from scrapy.exceptions import NotConfigured
 from archive.errors import StorageError
 from archive.state import CrawlState, UrlState
 from archive.state.reconcile import reconcile
-from archive.state.schedule import RefetchPolicy, reschedule
+from archive.state.schedule import RefetchPolicy, policy_for, reschedule
 from archive.state.sqlite import SqliteCrawlState, state_path
 from pipelines.warc import WarcService
 
@@ -86,6 +86,7 @@ class CrawlStateExtension:
         ext = cls(
             SqliteCrawlState(state_path(Path(event_dir))),
             full=s.getbool("NEWSARC_FULL"),
+            policy=policy_for(getattr(s.get("NEWSARC_EVENT"), "recrawl", None)),
             window_end=getattr(s.get("NEWSARC_EVENT"), "end", None),
             clock=lambda: time.time() + skew,
         )

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from archive.state import CrawlState, UrlState
+from archive.state import KINDS, CrawlState, UrlState
 from archive.warc.reader import Record, RecordFormatError, iter_records
 from archive.warc.records import split_head
 
@@ -31,7 +31,8 @@ def reconcile(state: CrawlState, path: Path, schedule: Callable[..., None], now:
                     records.append(record)
                 elif record.type == "metadata" and record.block.startswith(b"discovery: "):
                     source = record.block.split(b"\r\n", 1)[0][len(b"discovery: ") :].decode()
-                    kind = DISCOVERY_KIND.get(source.split(":", 1)[0])
+                    first = source.removeprefix("recheck:").split(":", 1)[0]  # a re-check
+                    kind = DISCOVERY_KIND.get(first) or (first if first in KINDS else None)
                     if kind:
                         kinds[record.target_uri] = kind
     except (OSError, RecordFormatError):

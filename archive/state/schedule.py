@@ -54,6 +54,20 @@ class RefetchPolicy:
     tail_days: int = 7
 
 
+def policy_for(recrawl: object | None) -> RefetchPolicy:
+    """The default policy with an event's ``[recrawl]`` values (first intervals, tail days)."""
+    policy = RefetchPolicy()
+    if recrawl is None:
+        return policy
+    sources = dict(policy.sources)
+    for kind, bounds in policy.sources.items():
+        first = getattr(recrawl, kind, None)
+        if first:
+            sources[kind] = Bounds(first, min(bounds.floor, first), max(bounds.cap, first))
+    tail = getattr(recrawl, "tail_days", None)
+    return RefetchPolicy(sources=sources, tail_days=policy.tail_days if tail is None else int(tail))
+
+
 def next_interval(
     policy: RefetchPolicy,
     kind: str,

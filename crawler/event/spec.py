@@ -89,6 +89,20 @@ class NetworkSpec:
 
 
 @dataclass(frozen=True, kw_only=True)
+class RecrawlSpec:
+    """How often a recurring crawl re-fetches each kind of URL (``[recrawl]``), in seconds:
+    the first interval of each source kind (it then adapts), and how many days after the event
+    window articles are still checked for revisions. None: the built-in default."""
+
+    feed: float | None = None
+    sitemap: float | None = None
+    seed: float | None = None
+    page: float | None = None
+    search: float | None = None
+    tail_days: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
 class ScheduleSpec:
     """When ``newsarc schedule`` crawls the event again (``[schedule]``): ``every`` seconds or on
     a ``cron`` expression (exactly one), until ``until`` (if set), each start delayed by up to
@@ -116,6 +130,7 @@ class EventSpec:
     politeness: PolitenessSpec
     network: NetworkSpec = field(default_factory=NetworkSpec)
     schedule: ScheduleSpec | None = None
+    recrawl: RecrawlSpec = field(default_factory=RecrawlSpec)
     timezone: str = "UTC"
     path: str = "<string>"
 
@@ -191,6 +206,13 @@ _LAYOUT: dict[str, tuple[bool, dict[str, tuple[Check, bool]]]] = {
     ),
     "politeness": (True, {"user_agent": (F.user_agent, True), "obey_robots": (F.boolean, False)}),
     "network": (False, {"proxy": (F.proxy_url, False), "no_proxy": (F.no_proxy_hosts, False)}),
+    "recrawl": (
+        False,
+        {
+            **{kind: (F.duration, False) for kind in ("feed", "sitemap", "seed", "page", "search")},
+            "tail_days": (F.non_negative_int, False),
+        },
+    ),
     "schedule": (
         False,
         {
@@ -275,6 +297,7 @@ class _Reader:
             politeness=PolitenessSpec(**politeness),
             network=NetworkSpec(**self.table("network")),
             schedule=self.schedule(),
+            recrawl=RecrawlSpec(**self.table("recrawl")),
             path=self.path,
         )
 

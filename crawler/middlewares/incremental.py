@@ -9,10 +9,12 @@ as an identical-payload revisit):
   the server gave validators, and with the URL's last full response in
   ``meta["newsarc_previous"]``, so that the capture handler writes a ``revisit`` record when
   the server answers 304 or sends the same payload again (``archive/warc/records.py``);
-- **known and not due**: not fetched. A source or listing page is answered from its last full
-  response in the archive (``meta["newsarc_replayed"]``: the spider reads its links and entries,
-  nothing new is written), so a crawl resumed after a kill, or started before its sources are
-  due, still finds what they link to; anything else is skipped (``IgnoreRequest``).
+- **known and not due**: not fetched. A source (seed, feed, sitemap, search answer) is answered
+  from its last full response in the archive (``meta["newsarc_replayed"]``: the spider reads its
+  links and entries, nothing new is written), so links that failed or were never reached last
+  time are found again; so is every other page when this crawl resumes an interrupted one (it
+  adopted WARCs: the dead crawl's pending links are gone with it). Anything else is skipped
+  (``IgnoreRequest``).
 
 After a fetch the URL's state is updated in one transaction: status, validators, payload digest,
 the WARC location of its last full response, and when it is due again (the event's
@@ -46,6 +48,7 @@ from archive.state.schedule import SOURCE_KINDS, RefetchPolicy, reschedule
 from archive.warc import records as warc
 from archive.warc.reader import RecordFormatError, parse_record
 from pipelines.state import CrawlStateExtension
+from pipelines.warc import WarcService
 
 if TYPE_CHECKING:
     from typing import Self
@@ -67,6 +70,7 @@ SOURCE_KIND = {
     "robots-sitemap": "sitemap",
     "gdelt": "search",
 }
+REPLAYED_SOURCES = ("seed", "feed", "sitemap", "search")
 PROFILE_STAT = {warc.REVISIT_NOT_MODIFIED: "not_modified", warc.REVISIT_IDENTICAL: "identical"}
 
 
@@ -78,6 +82,7 @@ class IncrementalMiddleware:
         *,
         warc_dir: Path,
         full: bool = False,
+        resume: bool = False,
         schedule: Callable[..., None] | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -85,6 +90,7 @@ class IncrementalMiddleware:
         self.stats = stats
         self.warc_dir = warc_dir
         self.full = full
+        self.replay_kinds = SOURCE_KINDS if resume else REPLAYED_SOURCES
         self.schedule = schedule or partial(reschedule, policy=RefetchPolicy())
         self.clock = clock
         self._warned = False
@@ -95,11 +101,13 @@ class IncrementalMiddleware:
         if ext is None:
             raise NotConfigured("no crawl state (NEWSARC_INCREMENTAL)")
         s = crawler.settings
+        warc = crawler.get_extension(WarcService)
         return cls(
             ext.state,
             crawler.stats,
             warc_dir=Path(s.get("NEWSARC_WARC_DIR") or "newsarc-data/warc"),
             full=ext.full,
+            resume=bool(warc is not None and warc.adopted),
             schedule=ext.schedule,
             clock=ext.clock,
         )
@@ -132,7 +140,7 @@ class IncrementalMiddleware:
         return None
 
     def _not_due(self, request: Request, known: UrlState) -> Response:
-        if known.kind in SOURCE_KINDS and known.warc:
+        if known.kind in self.replay_kinds and known.warc:
             replayed = self._replay(request, known)
             if replayed is not None:
                 self.stats.inc_value("newsarc/incremental/replayed")

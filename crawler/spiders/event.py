@@ -44,6 +44,7 @@ logger = logging.getLogger(__name__)
 
 SEED_PRIORITY = 1000
 SOURCE_PRIORITY = 900
+RECHECK_PRIORITY = -100  # an article's revision check: after every discovered link
 
 
 class EventSpider(scrapy.Spider):
@@ -97,16 +98,28 @@ class EventSpider(scrapy.Spider):
                 languages=self.event.languages,
             )
             yield self._request(url, self.parse_gdelt, "gdelt", SOURCE_PRIORITY, seed=True)
+        ext = self.crawler.get_extension(CrawlStateExtension)
+        full = ext is not None and ext.full  # --full asked for everything: no budget
+        budget = 0 if full else self.crawler.settings.getint("NEWSARC_RECHECKS_PER_HOST", 100)
+        rechecks: dict[str, int] = {}
         for known in self._due():
             if known.url in self._requested or known.kind == "robots":
                 continue
+            priority = SOURCE_PRIORITY
+            if known.kind == "article":  # revision checks come after discovery, within a budget
+                host = urlsplit(known.url).netloc
+                rechecks[host] = rechecks.get(host, 0) + 1
+                if budget and rechecks[host] > budget:
+                    self.crawler.stats.inc_value("newsarc/incremental/recheck_deferred")
+                    continue  # still due: the next crawl checks it
+                priority = RECHECK_PRIORITY
             callback = {
                 "feed": self.parse_feed,
                 "sitemap": self.parse_sitemap,
                 "search": self.parse_gdelt,
             }.get(known.kind, self.parse_page)
             self.crawler.stats.inc_value("newsarc/incremental/due")
-            yield self._request(known.url, callback, f"recheck:{known.kind}", SOURCE_PRIORITY)
+            yield self._request(known.url, callback, f"recheck:{known.kind}", priority)
 
     def _due(self) -> list[UrlState]:
         """Known URLs due again (all of them with ``--full``), from the event's crawl state: a

@@ -68,3 +68,15 @@ def test_cron_until_and_jitter() -> None:
     got = next_start(jittered, T0, T0, random.Random(7))
     assert got is not None
     assert T0 + timedelta(seconds=60) <= got <= T0 + timedelta(seconds=70)
+
+
+def test_recrawl_sets_the_first_intervals_and_the_tail() -> None:
+    from archive.state.schedule import MINUTE, next_interval, policy_for
+
+    spec = parse_event(event_with('every = "1h"') + '[recrawl]\nfeed = "5m"\ntail_days = 0\n')
+    policy = policy_for(spec.recrawl)
+    assert next_interval(policy, "feed", 0.0, changed=False, now=T0) == 5 * MINUTE
+    assert next_interval(policy, "sitemap", 0.0, changed=False, now=T0) == 60 * MINUTE  # default
+    assert policy.tail_days == 0
+    with pytest.raises(EventFileError, match=r"recrawl\.feed: expected a duration"):
+        parse_event(event_with('every = "1h"') + '[recrawl]\nfeed = "often"\n', "ev.toml")

@@ -12,6 +12,7 @@ import logging
 import time
 from collections.abc import Callable
 from datetime import date
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +24,8 @@ from archive.state import CrawlState, UrlState
 from archive.state.reconcile import reconcile
 from archive.state.schedule import RefetchPolicy, policy_for, reschedule
 from archive.state.sqlite import SqliteCrawlState, state_path
+from archive.storage import open_object
+from pipelines.upload import UploadExtension
 from pipelines.warc import WarcService
 
 if TYPE_CHECKING:
@@ -93,7 +96,9 @@ class CrawlStateExtension:
         crawler.stats.set_value("newsarc/state/known_urls", ext.known_at_start)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(
-            lambda: ext.reconcile(crawler.get_extension(WarcService)),
+            lambda: ext.reconcile(
+                crawler.get_extension(WarcService), crawler.get_extension(UploadExtension)
+            ),
             signal=signals.spider_opened,
             weak=False,
         )
@@ -108,13 +113,18 @@ class CrawlStateExtension:
             return None
         return known
 
-    def reconcile(self, warc: WarcService | None) -> None:
+    def reconcile(self, warc: WarcService | None, upload: UploadExtension | None = None) -> None:
         """Note what an interrupted crawl archived (the WARCs this crawl adopted) but did not note
-        in the state: those URLs are completed, not fetched again."""
+        in the state: those URLs are completed, not fetched again. A WARC uploaded and removed
+        from the spool before that crawl died is read back from storage."""
         if warc is None:
             return
         for path in warc.adopted:
-            noted = reconcile(self.state, path, self.schedule, self.clock())
+            opener = None
+            if not path.exists() and upload is not None:
+                storage, key = upload.uploader.storage, upload.uploader.key_for(path)
+                opener = partial(open_object, storage, key)
+            noted = reconcile(self.state, path, self.schedule, self.clock(), opener=opener)
             if noted:
                 logger.info("crawl state: %d captures of %s noted", noted, path.name)
 

@@ -115,7 +115,10 @@ class UploadExtension:
         writer = self._warc().writer
         writer.on_close = self.submit  # every closed WARC goes to storage
         for path in writer.closed_files:  # an interrupted crawl's WARCs, adopted by this one
-            self.submit(path)
+            if path.exists():
+                self.submit(path)
+            else:  # uploaded before that crawl died: listed in this crawl's manifest all the same
+                self._keys.add(self.uploader.key_for(path))
         self._loop = task.LoopingCall(self.check_spool)
         self._loop.start(1.0, now=False)
 

@@ -50,7 +50,13 @@ def unlisted_warcs(directory: Path, event_dir: Path) -> list[Path]:
         for entry in entries:
             key = entry.get("key") if isinstance(entry, dict) else entry
             listed.add(str(key).rsplit("/", 1)[-1])
-    return sorted(p for p in directory.glob("*.warc.gz") if p.name not in listed)
+    here = {p.name for p in directory.glob("*.warc.gz")}
+    # uploaded and removed from the spool before the crawl died: its index is still here
+    gone = {
+        idx.name.removesuffix(".cdxj") + ".warc.gz"
+        for idx in (directory.parent / "cdxj").glob("*.cdxj")
+    } - here
+    return sorted(directory / name for name in here | gone if name not in listed)
 
 
 class WarcService:
@@ -96,7 +102,7 @@ class WarcService:
             # an interrupted crawl's WARCs (repaired above, or rotated before it died): this crawl
             # indexes them, uploads them and lists them in its manifest
             for path in adopted:
-                if cdxj and not index_path_for(path).exists():
+                if cdxj and path.exists() and not index_path_for(path).exists():
                     index_warc_file(path)
             writer.closed_files.extend(adopted)
             crawler.stats.set_value("newsarc/warc/adopted_files", len(adopted))

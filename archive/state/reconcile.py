@@ -12,7 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
 
+from archive.errors import StorageError
 from archive.state import KINDS, CrawlState, UrlState
 from archive.warc.reader import Record, RecordFormatError, iter_records
 from archive.warc.records import split_head
@@ -20,12 +22,20 @@ from archive.warc.records import split_head
 DISCOVERY_KIND = {"seed": "seed", "feed": "feed", "sitemap": "sitemap", "gdelt": "search"}
 
 
-def reconcile(state: CrawlState, path: Path, schedule: Callable[..., None], now: float) -> int:
-    """Note in ``state`` the captures of the WARC at ``path`` it does not know; returns how many."""
+def reconcile(
+    state: CrawlState,
+    path: Path,
+    schedule: Callable[..., None],
+    now: float,
+    *,
+    opener: Callable[[], BinaryIO] | None = None,
+) -> int:
+    """Note in ``state`` the captures of the WARC at ``path`` it does not know; returns how many.
+    ``opener`` reads the WARC from elsewhere (storage) when it is no longer at ``path``."""
     records: list[Record] = []
     kinds: dict[str, str] = {}
     try:
-        with path.open("rb") as fh:
+        with opener() if opener is not None else path.open("rb") as fh:
             for record in iter_records(fh):
                 if record.type in ("response", "revisit"):
                     records.append(record)
@@ -35,7 +45,7 @@ def reconcile(state: CrawlState, path: Path, schedule: Callable[..., None], now:
                     kind = DISCOVERY_KIND.get(first) or (first if first in KINDS else None)
                     if kind:
                         kinds[record.target_uri] = kind
-    except (OSError, RecordFormatError):
+    except (OSError, RecordFormatError, StorageError):
         return 0
     noted = 0
     for record in records:

@@ -8,8 +8,10 @@
 - **S3** (``s3://`` archives, where crawls on other machines share the event): a lease object
   ``<slug>/crawl.lock`` created with a conditional PUT (``If-None-Match: *``) and renewed with
   ``If-Match`` on its ETag before it expires. A lease past its expiry belongs to a dead holder and
-  is taken over the same way, so a crashed machine blocks the event for at most ``ttl`` seconds.
-  A holder that finds its lease taken stops renewing and reports it (:attr:`S3Lease.lost`).
+  is taken over the same way, so a crashed machine blocks the event for at most ``ttl`` seconds;
+  a lease whose holder ran on this machine and is gone (killed) is taken over at once.
+  A holder that finds its lease taken stops renewing, and ``event_lock`` stops its crawl cleanly
+  (SIGTERM to itself: the crawl closes its WARCs and writes its manifest, exit 130).
   When the store cannot be reached at the start, the crawl goes on under its local lock (it
   spools, as in any outage) and says so.
 
@@ -23,6 +25,7 @@ import fcntl
 import json
 import logging
 import os
+import signal
 import socket
 import threading
 import time
@@ -138,7 +141,9 @@ class S3Lease:
         slug: str = "",
         ttl: float = 120.0,
         clock: Callable[[], float] = time.time,
+        on_lost: Callable[[], object] | None = None,
     ) -> None:
+        self.on_lost = on_lost  # called (on the renewal thread) when another holder took over
         self.storage = storage
         self.key = key
         self.holder = holder
@@ -172,7 +177,7 @@ class S3Lease:
                 current = self.storage.get_with_etag(self.key)
         data, etag = current if current is not None else (b"", "")
         other = Holder.parse(data)
-        if other is not None and other.expires > self.clock():
+        if other is not None and other.expires > self.clock() and not _dead_here(other):
             raise EventLocked(
                 f"event {self.slug!r} is being crawled by {other.describe()} "
                 f"(lease {self.storage.uri}/{self.key}, until "
@@ -194,6 +199,8 @@ class S3Lease:
             self.etag = self.storage.put_conditional(self.key, self._body(), if_match=self.etag)
         except PreconditionFailed:
             self.lost = True
+            if self.on_lost is not None:
+                self.on_lost()
             return False
         except StorageError:  # the store is unreachable for now: the next renewal may succeed
             return True
@@ -216,6 +223,26 @@ class S3Lease:
         self.etag = None
 
 
+def _stop_crawl() -> None:
+    """Another crawl holds the event now: stop this one cleanly (as SIGTERM does: WARCs closed,
+    manifest written) rather than let two write the event."""
+    logger.error("the event's lease was taken over by another crawl: stopping this one")
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
+def _dead_here(holder: Holder) -> bool:
+    """A holder on this machine whose process is gone (SIGKILL, OOM): its lease is free now."""
+    if holder.host != socket.gethostname() or holder.pid <= 0:
+        return False
+    try:
+        os.kill(holder.pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, another user's
+        return False
+    return False
+
+
 @contextlib.contextmanager
 def event_lock(
     event_dir: str | os.PathLike[str],
@@ -235,7 +262,9 @@ def event_lock(
     lease = None
     try:
         if isinstance(storage, S3Storage):
-            lease = S3Lease(storage, f"{slug}/{LOCK_NAME}", who, slug=slug, ttl=ttl)
+            lease = S3Lease(
+                storage, f"{slug}/{LOCK_NAME}", who, slug=slug, ttl=ttl, on_lost=_stop_crawl
+            )
             try:
                 lease.acquire()
             except EventLocked:

@@ -23,12 +23,14 @@ A revisit means nothing changed: the response stops here (``IgnoreRequest``).
 
 Stats under ``newsarc/incremental/``: ``not_due``, ``replayed``, ``conditional``,
 ``revisit/not_modified``, ``revisit/identical``, ``changed``, ``new``,
-``unexpected_304`` (a 304 to an unconditional request: archived as received).
+``unexpected_304`` (a 304 to an unconditional request: archived as received), ``odd_etag`` (an
+ETag that is not an RFC 9110 entity-tag: kept and sent back exactly as received).
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import time
 import zlib
 from collections.abc import Callable
@@ -71,6 +73,7 @@ SOURCE_KIND = {
     "gdelt": "search",
 }
 REPLAYED_SOURCES = ("seed", "feed", "sitemap", "search")
+_ENTITY_TAG = re.compile(r'(?:W/)?"[^"]*"')  # RFC 9110 §8.8.3
 PROFILE_STAT = {warc.REVISIT_NOT_MODIFIED: "not_modified", warc.REVISIT_IDENTICAL: "identical"}
 
 
@@ -218,6 +221,8 @@ class IncrementalMiddleware:
             known.warc = {"filename": record.filename, "offset": record.offset,
                           "length": record.length}  # fmt: skip
             known.etag = _header(response, b"ETag")
+            if known.etag and not _ENTITY_TAG.fullmatch(known.etag):
+                self.stats.inc_value("newsarc/incremental/odd_etag")  # sent back as received
             known.last_modified = _header(response, b"Last-Modified")
         known.status = response.status
         known.last_fetch = fetched

@@ -37,7 +37,10 @@ def test_s3_lease_excludes_then_expires(make_s3: Callable[..., S3Storage]) -> No
             lease(storage, 2, now=1030.0).acquire()  # within the first one's ttl
         taker = lease(storage, 3, now=2000.0)  # the first holder died: its lease has expired
         taker.acquire()
+        told: list[bool] = []
+        first.on_lost = lambda: told.append(True)
         assert not first.renew() and first.lost  # the dead holder cannot take it back
+        assert told == [True]  # and is told, so that its crawl stops
         assert taker.renew()
         taker.release()
         assert storage.get_with_etag("ev/crawl.lock") is None

@@ -197,3 +197,13 @@ def test_the_updated_article_is_revision_2_with_its_word_diff(runs: Runs) -> Non
     assert "[-" not in diff.stdout
     # unchanged articles stored once: re-fetched in full only when their payload changed
     assert runs.full.stats.get("newsarc/revisions/same_text", 0) == 0
+
+
+def test_get_at_a_time_gives_the_revision_of_that_time(runs: Runs) -> None:
+    url = next(a["url"] for a in stored(runs.out) if "putin-hosts-chinese-foreign" in a["url"])
+    first = responses(runs.first)[url]
+    stamp = (first.get("WARC-Date") or "").replace("-", "").replace("T", "").replace(":", "")[:14]
+    then = newsarc("get", url, "--archive", str(runs.out), "--at", stamp, "--text")
+    now = newsarc("get", url, "--archive", str(runs.out), "--text")
+    assert then.returncode == 0 and now.returncode == 0, then.stderr + now.stderr
+    assert UPDATE not in then.stdout and UPDATE in now.stdout

@@ -35,6 +35,7 @@ def test_bogus_etag_and_unsolicited_304(tmp_path: Path) -> None:
     first = newsarc("crawl", str(event), *args)
     assert first.returncode == 0, first.stderr[-2000:]
     assert json.loads(first.stdout)["counters"]["newsarc/incremental/unexpected_304"] == 1
+    assert json.loads(first.stdout)["counters"]["newsarc/incremental/odd_etag"] == 1
     again = newsarc("crawl", str(event), *args, "--full")
     assert again.returncode == 0, again.stderr[-2000:]
     sent = [r for r in server.requests if r.startswith(b"GET /bogus")]

@@ -16,7 +16,26 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
-KINDS = ("seed", "feed", "sitemap", "search", "page", "article", "other")
+KINDS = ("seed", "feed", "sitemap", "search", "page", "article", "robots", "other")
+# the spider's discovery source of a request -> the kind of URL it fetches; anything else
+# ("link", "feed:<feed url>" for a feed's entries, "sitemap:<url>"…) is a page
+KIND_OF_SOURCE = {
+    "seed": "seed",
+    "feed": "feed",
+    "sitemap": "sitemap",
+    "robots-sitemap": "sitemap",
+    "gdelt": "search",
+}
+
+
+def kind_of(source: str | None, url: str) -> str:
+    """The kind of a URL first met through discovery ``source`` (a re-check names its kind)."""
+    if url.endswith("/robots.txt"):
+        return "robots"
+    if source and source.startswith("recheck:"):
+        kind = source.removeprefix("recheck:")
+        return kind if kind in KINDS else "page"
+    return KIND_OF_SOURCE.get(source or "", "page")
 
 
 @dataclass
@@ -52,8 +71,8 @@ class CrawlState(Protocol):
 
     def put(self, state: UrlState) -> None: ...
 
-    def due(self, now: float) -> list[UrlState]:
-        """The known URLs due at ``now`` (epoch seconds), soonest first."""
+    def due(self, now: float) -> list[tuple[str, str]]:
+        """(URL, kind) of the known URLs due at ``now`` (epoch seconds), soonest first."""
         ...
 
     def __len__(self) -> int: ...

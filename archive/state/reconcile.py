@@ -15,11 +15,9 @@ from pathlib import Path
 from typing import BinaryIO
 
 from archive.errors import StorageError
-from archive.state import KINDS, CrawlState, UrlState
+from archive.state import CrawlState, UrlState, kind_of
+from archive.warc.http import HttpParseError, parse_response
 from archive.warc.reader import Record, RecordFormatError, iter_records
-from archive.warc.records import split_head
-
-DISCOVERY_KIND = {"seed": "seed", "feed": "feed", "sitemap": "sitemap", "gdelt": "search"}
 
 
 def reconcile(
@@ -41,10 +39,7 @@ def reconcile(
                     records.append(record)
                 elif record.type == "metadata" and record.block.startswith(b"discovery: "):
                     source = record.block.split(b"\r\n", 1)[0][len(b"discovery: ") :].decode()
-                    first = source.removeprefix("recheck:").split(":", 1)[0]  # a re-check
-                    kind = DISCOVERY_KIND.get(first) or (first if first in KINDS else None)
-                    if kind:
-                        kinds[record.target_uri] = kind
+                    kinds[record.target_uri] = kind_of(source, record.target_uri)
     except (OSError, RecordFormatError, StorageError):
         return 0
     noted = 0
@@ -54,11 +49,13 @@ def reconcile(
         if known is not None and (known.last_fetch or "") >= date:
             continue
         if known is None:
-            kind = "robots" if url.endswith("/robots.txt") else kinds.get(url, "page")
-            known = UrlState(url, kind=kind, first_fetch=date)
-        head = split_head(record.block)[0].decode("latin-1").split("\r\n")
-        status = _status(head[0])
-        if status is None or status >= 500 or status == 429:
+            known = UrlState(url, kind=kinds.get(url) or kind_of(None, url), first_fetch=date)
+        try:
+            http = parse_response(record.block, decode=False)
+        except HttpParseError:
+            continue
+        status = http.status
+        if status >= 500 or status == 429:
             continue
         known.status, known.last_fetch = status, date
         known.fetches += 1
@@ -66,24 +63,8 @@ def reconcile(
             known.payload_digest = record.get("WARC-Payload-Digest")
             known.record_id, known.record_date = record.get("WARC-Record-ID"), date
             known.warc = {"filename": path.name, "offset": record.offset, "length": record.length}
-            known.etag, known.last_modified = _header(head, "etag"), _header(head, "last-modified")
+            known.etag, known.last_modified = http.header("ETag"), http.header("Last-Modified")
         schedule(known, changed=False, now=now)
         state.put(known)
         noted += 1
     return noted
-
-
-def _status(line: str) -> int | None:
-    parts = line.split(" ", 2)
-    try:
-        return int(parts[1])
-    except (IndexError, ValueError):
-        return None
-
-
-def _header(lines: list[str], name: str) -> str | None:
-    for line in lines[1:]:
-        key, sep, value = line.partition(":")
-        if sep and key.strip().lower() == name:
-            return value.strip()
-    return None

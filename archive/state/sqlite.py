@@ -81,12 +81,13 @@ class SqliteCrawlState:
     def __len__(self) -> int:
         return int(self._db.execute("SELECT count(*) FROM urls").fetchone()[0])
 
-    def due(self, now: float) -> list[UrlState]:
-        """URLs due at ``now`` (epoch seconds), soonest first."""
+    def due(self, now: float) -> list[tuple[str, str]]:
+        """(URL, kind) of the URLs due at ``now`` (epoch seconds), soonest first: not whole
+        records, whose article texts a crawl start need not hold."""
         rows = self._db.execute(
-            f"SELECT {', '.join(_FIELDS)} FROM urls WHERE next_due <= ? ORDER BY next_due", (now,)
+            "SELECT url, kind FROM urls WHERE next_due <= ? ORDER BY next_due", (now,)
         ).fetchall()
-        return [self._state(row) for row in rows]
+        return [(str(url), str(kind)) for url, kind in rows]
 
     def close(self) -> None:
         """Fold the WAL into the database file (what is uploaded), then close."""

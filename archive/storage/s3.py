@@ -219,13 +219,8 @@ class S3Storage:
             # unquoted: Ceph RGW 16 compares the raw value and refuses a quoted ETag (412)
             args["IfMatch"] = if_match.strip('"')
         self.ensure_bucket()
-        try:
-            with self.errors("PUT", key):
-                return str(self.client.put_object(**args).get("ETag") or "")
-        except StorageError as exc:
-            if "PreconditionFailed" in str(exc) or "(HTTP 412)" in str(exc):
-                raise PreconditionFailed(str(exc)) from None
-            raise
+        with self.errors("PUT", key):
+            return str(self.client.put_object(**args).get("ETag") or "")
 
     def get_with_etag(self, key: str) -> tuple[bytes, str] | None:
         """The object's bytes and ETag, or None if it does not exist."""
@@ -509,6 +504,8 @@ def client_error(op: str, where: str, exc: ClientError) -> StorageError:
         return StorageUnavailable(message + " after retries")
     if status == 404:  # NoSuchKey, or NoSuchBucket: a bucket not yet created holds nothing
         return ObjectNotFound(message)
+    if status == 412:  # a conditional write (If-None-Match / If-Match) that lost
+        return PreconditionFailed(message)
     return StorageError(message)
 
 

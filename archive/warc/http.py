@@ -39,7 +39,9 @@ class HttpResponse:
         return {k.lower(): v for k, v in self.headers}
 
 
-def parse_response(block: bytes) -> HttpResponse:
+def parse_response(block: bytes, *, decode: bool = True) -> HttpResponse:
+    """The HTTP response in a stored block; with ``decode=False`` the body stays as stored
+    (Content-Encoding not undone)."""
     head, body = split_head(block)
     lines = head.decode("latin-1").split("\r\n")
     # the final response's status line follows any interim 1xx heads
@@ -60,6 +62,8 @@ def parse_response(block: bytes) -> HttpResponse:
         if sep:
             headers.append((name.strip(), value.strip()))
     response = HttpResponse(status, parts[2] if len(parts) > 2 else "", tuple(headers), body)
+    if not decode:
+        return response
     return HttpResponse(status, response.reason, response.headers, decode_body(response))
 
 

@@ -45,9 +45,10 @@ from scrapy.responsetypes import responsetypes
 from scrapy.utils.httpobj import urlparse_cached
 
 from archive.errors import StorageError
-from archive.state import UrlState
+from archive.state import UrlState, kind_of
 from archive.state.schedule import SOURCE_KINDS, RefetchPolicy, reschedule
 from archive.warc import records as warc
+from archive.warc.http import HttpParseError, parse_response
 from archive.warc.reader import RecordFormatError, parse_record
 from pipelines.state import CrawlStateExtension
 from pipelines.warc import WarcService
@@ -64,14 +65,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-# the spider's discovery source -> the kind of URL it is
-SOURCE_KIND = {
-    "seed": "seed",
-    "feed": "feed",
-    "sitemap": "sitemap",
-    "robots-sitemap": "sitemap",
-    "gdelt": "search",
-}
 REPLAYED_SOURCES = ("seed", "feed", "sitemap", "search")
 _ENTITY_TAG = re.compile(r'(?:W/)?"[^"]*"')  # RFC 9110 §8.8.3
 PROFILE_STAT = {warc.REVISIT_NOT_MODIFIED: "not_modified", warc.REVISIT_IDENTICAL: "identical"}
@@ -160,10 +153,14 @@ class IncrementalMiddleware:
                 fh.seek(int(where["offset"]))  # type: ignore[call-overload]
                 member = fh.read(int(where["length"]))  # type: ignore[call-overload]
             record = parse_record(zlib.decompress(member, 31), 0, len(member))
-            http = _head_and_body(record.block)
-        except (OSError, KeyError, IndexError, ValueError, zlib.error, RecordFormatError):
+            http = parse_response(record.block, decode=False)  # decoded by ContentDecoding
+        except (OSError, KeyError, ValueError, zlib.error, RecordFormatError, HttpParseError):
             return None  # uploaded and removed, or unreadable: treat as not due
-        status, headers, body = http
+        headers = Headers()
+        for name, value in http.headers:
+            if not name.lower().startswith("x-newsarc-orig-"):  # our chunked-policy rename
+                headers.appendlist(name, value)
+        status, body = http.status, http.body
         request.meta["newsarc_replayed"] = True
         request.meta["newsarc_reanalyse"] = not known.analysed  # killed before its article was
         request.meta["newsarc_fetched_at"] = known.record_date
@@ -204,8 +201,7 @@ class IncrementalMiddleware:
         except StorageError:
             known = None
         if known is None:
-            source = str(request.meta.get("newsarc_source") or "link")
-            kind = "robots" if _is_robots(request) else SOURCE_KIND.get(source, "page")
+            kind = kind_of(request.meta.get("newsarc_source"), request.url)
             known = UrlState(request.url, kind=kind, first_fetch=fetched)
             self.stats.inc_value("newsarc/incremental/new")
         changed = False
@@ -254,16 +250,3 @@ def _iso(epoch: float) -> str:
     if epoch == float("inf"):
         return "never"
     return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _head_and_body(block: bytes) -> tuple[int, Headers, bytes]:
-    """A stored response block as Scrapy's Response parts (body as stored: still encoded)."""
-    head, body = warc.split_head(block)
-    lines = head.decode("latin-1").split("\r\n")
-    status = int(lines[0].split(" ", 2)[1])
-    headers = Headers()
-    for line in lines[1:]:
-        name, sep, value = line.partition(":")
-        if sep and not name.lower().startswith("x-newsarc-orig-"):
-            headers.appendlist(name.strip(), value.strip())
-    return status, headers, body

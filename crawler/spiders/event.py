@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import time
 from collections.abc import AsyncIterator, Sequence
 from datetime import date, datetime
 from typing import Any
@@ -26,7 +25,6 @@ from scrapy.exceptions import CloseSpider, IgnoreRequest
 from scrapy.http import Response, TextResponse
 
 from archive.errors import WarcWriteError
-from archive.state import UrlState
 from crawler.discovery.feeds import parse_feed
 from crawler.discovery.gdelt import gdelt_query_url, parse_gdelt
 from crawler.discovery.links import link_priority, url_words
@@ -102,12 +100,12 @@ class EventSpider(scrapy.Spider):
         full = ext is not None and ext.full  # --full asked for everything: no budget
         budget = 0 if full else self.crawler.settings.getint("NEWSARC_RECHECKS_PER_HOST", 100)
         rechecks: dict[str, int] = {}
-        for known in self._due():
-            if known.url in self._requested or known.kind == "robots":
+        for url, kind in self._due(ext):
+            if url in self._requested or kind == "robots":
                 continue
             priority = SOURCE_PRIORITY
-            if known.kind == "article":  # revision checks come after discovery, within a budget
-                host = urlsplit(known.url).netloc
+            if kind == "article":  # revision checks come after discovery, within a budget
+                host = urlsplit(url).netloc
                 rechecks[host] = rechecks.get(host, 0) + 1
                 if budget and rechecks[host] > budget:
                     self.crawler.stats.inc_value("newsarc/incremental/recheck_deferred")
@@ -117,18 +115,16 @@ class EventSpider(scrapy.Spider):
                 "feed": self.parse_feed,
                 "sitemap": self.parse_sitemap,
                 "search": self.parse_gdelt,
-            }.get(known.kind, self.parse_page)
+            }.get(kind, self.parse_page)
             self.crawler.stats.inc_value("newsarc/incremental/due")
-            yield self._request(known.url, callback, f"recheck:{known.kind}", priority)
+            yield self._request(url, callback, f"recheck:{kind}", priority)
 
-    def _due(self) -> list[UrlState]:
+    def _due(self, ext: CrawlStateExtension | None) -> list[tuple[str, str]]:
         """Known URLs due again (all of them with ``--full``), from the event's crawl state: a
         recurring crawl re-checks them even when nothing links to them any more."""
-        ext = self.crawler.get_extension(CrawlStateExtension)
         if ext is None:
             return []
-        now = time.time() + self.crawler.settings.getfloat("NEWSARC_CLOCK_SKEW", 0.0)
-        return ext.state.due(float("inf") if ext.full else now)
+        return ext.state.due(float("inf") if ext.full else ext.clock())
 
     def _request(
         self,

@@ -18,6 +18,8 @@ import socket
 import threading
 from types import TracebackType
 
+from tests.support import accept_forever
+
 
 class ForwardProxy:
     def __init__(
@@ -59,12 +61,7 @@ class ForwardProxy:
             return [t for m, t, _ in self.log if method is None or m == method]
 
     def _serve(self) -> None:
-        while True:
-            try:
-                conn, _ = self._sock.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._client, args=(conn,), daemon=True).start()
+        accept_forever(self._sock, self._client)
 
     def _upstream(self, authority: str, default_port: int) -> tuple[str, int]:
         host, _, port = authority.rpartition(":") if ":" in authority else (authority, "", "")

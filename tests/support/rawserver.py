@@ -6,6 +6,8 @@ from __future__ import annotations
 import socket
 import threading
 
+from tests.support import accept_forever
+
 
 class RawServer:
     """Serves fixed raw HTTP responses by path on 127.0.0.1 and records the requests."""
@@ -18,12 +20,7 @@ class RawServer:
         threading.Thread(target=self._serve, daemon=True).start()
 
     def _serve(self) -> None:
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._handle, args=(conn,), daemon=True).start()
+        accept_forever(self.sock, self._handle)
 
     def _handle(self, conn: socket.socket) -> None:
         with conn:

@@ -16,6 +16,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from tests.support import accept_forever
+
 PAGES = {
     b"/": b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 64\r\n\r\n"
     b"<html><body><a href='/two'>Wang Yi in Moscow</a>...</body></html>",
@@ -62,12 +64,7 @@ class TlsServer:
         self.thread = threading.Thread(target=self.serve, daemon=True)
 
     def serve(self) -> None:
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            threading.Thread(target=self.handle, args=(conn,), daemon=True).start()
+        accept_forever(self.sock, self.handle)
 
     def handle(self, conn: socket.socket) -> None:
         try:

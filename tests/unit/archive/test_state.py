@@ -28,7 +28,7 @@ def test_records_round_trip_and_survive_a_reopen(tmp_path: Path) -> None:
     again = SqliteCrawlState(path)
     assert again.get("http://a.test/") == a
     assert again.get("http://nowhere.test/") is None
-    assert [s.url for s in again.due(60.0)] == ["http://c.test/", "http://a.test/"]
+    assert again.due(60.0) == [("http://c.test/", "page"), ("http://a.test/", "feed")]
     assert len(again.due(float("inf"))) == len(again) == 3
     again.close()
 
@@ -85,3 +85,16 @@ def test_articles_decay_then_stop_after_the_window() -> None:
         state, changed=False, now=late.timestamp(), policy=POLICY, window_end=date(2025, 4, 5)
     )
     assert state.next_due == float("inf")
+
+
+def test_kind_of_a_discovery_source() -> None:
+    from archive.state import kind_of
+
+    assert kind_of("feed", "http://a.test/rss.xml") == "feed"
+    assert kind_of("feed:http://a.test/rss.xml", "http://a.test/story") == "page"  # an entry
+    assert kind_of("sitemap:http://a.test/s.xml", "http://a.test/story") == "page"
+    assert kind_of("robots-sitemap", "http://a.test/s.xml") == "sitemap"
+    assert kind_of("gdelt", "http://api.test/doc") == "search"
+    assert kind_of("recheck:article", "http://a.test/story") == "article"
+    assert kind_of(None, "http://a.test/robots.txt") == "robots"
+    assert kind_of("link", "http://a.test/x") == "page"

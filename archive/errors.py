@@ -153,3 +153,11 @@ class PreconditionFailed(StorageError):
 
 class StorageVerifyError(StorageError):
     """After a write, the stored object's size or sha256 differs from the local data."""
+
+
+class ClusterError(NewsarcError):
+    """A distributed crawl's coordination (Redis) failed or is misconfigured."""
+
+
+class ClusterUnavailable(ClusterError):
+    """Redis cannot be reached (down, refused, timed out). Messages never contain passwords."""

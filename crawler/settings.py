@@ -62,6 +62,7 @@ DOWNLOADER_MIDDLEWARES: dict[str, int | None] = {  # crawler/middlewares/, one m
 SPIDER_MIDDLEWARES: dict[str, int | None] = {
     "crawler.middlewares.hostslot.HostSlotMiddleware": 900,  # stamp slots when requests are yielded
 }
+SCHEDULER = "crawler.scheduler.LayeredScheduler"  # breadth first: depth is the shortest path
 SCHEDULER_PRIORITY_QUEUE = "scrapy.pqueues.DownloaderAwarePriorityQueue"  # slow hosts can't hog
 RETRY_HTTP_CODES = [500, 502, 504, 522, 524, 408]  # 429/503 belong to RetryAfterMiddleware
 REMOTE_CONTROL_ENABLED = False  # Scrapy 2.19's token-protected code-execution server: off
@@ -73,6 +74,7 @@ ITEM_PIPELINES: dict[str, int] = {
 }
 DEFAULT_DROPITEM_LOG_LEVEL = "DEBUG"  # drops are counted in newsarc/* stats
 EXTENSIONS: dict[str, int | None] = {
+    "crawler.cluster.worker.ClusterWorker": 50,  # only with NEWSARC_REDIS_URL: leases, heartbeat
     "pipelines.warc.WarcService": 100,  # the WARC writer thread: handler, spider, upload use it
     "pipelines.upload.UploadExtension": 500,  # WARCs, texts, articles to storage; manifest last
     "pipelines.state.CrawlStateExtension": 550,  # per-URL state (fetched from storage by 500)
@@ -116,3 +118,11 @@ NEWSARC_KEEPALIVE_IDLE = 4.0  # seconds an idle connection is kept (under common
 NEWSARC_ALLOW_PRIVATE_ADDRESSES = (
     False  # allow loopback/private/link-local targets (never metadata)
 )
+# --- distributed crawls (Redis; docs: README "Several machines") --------------------------------
+NEWSARC_REDIS_URL = None  # redis://host:port/db: this process is one worker of the event's crawl
+NEWSARC_WORKER_ID = None  # this worker's id (in WARC names); set by `newsarc crawl --redis`
+NEWSARC_CLUSTER_EVENT = None  # the slug of the event the worker crawls (Redis key prefix)
+NEWSARC_CLUSTER_CREATED = False  # this worker created the crawl (copies the state into Redis)
+NEWSARC_LEASE_TTL = 60.0  # seconds a leased request stays with a worker that stopped beating
+NEWSARC_CLUSTER_MAX_ATTEMPTS = 3  # leases of one request before it goes to the failed list
+NEWSARC_CLUSTER_MAX_PAGES = 0  # the crawl's page budget for all workers (event max_pages)

@@ -60,8 +60,16 @@ class DedupPipeline:
     in arrival order, and with SQLite used only by the thread that opened it.
     """
 
-    def __init__(self, path: Path, stats: Any, state: CrawlStateExtension | None = None) -> None:
+    def __init__(
+        self,
+        path: Path,
+        stats: Any,
+        state: CrawlStateExtension | None = None,
+        *,
+        shared: tuple[str, str, str] | None = None,
+    ) -> None:
         self.path = path
+        self.shared = shared  # a distributed crawl: (Redis URL, dedup stream key, worker id)
         self.stats = stats
         self.state = state  # a URL stored before is a revision, never a duplicate
         self.index: Any = None
@@ -70,21 +78,39 @@ class DedupPipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> DedupPipeline:
-        path = Path(crawler.settings["NEWSARC_EVENT_DIR"]) / "dedup"
-        return cls(path, crawler.stats, crawler.get_extension(CrawlStateExtension))
+        s = crawler.settings
+        path = Path(s["NEWSARC_EVENT_DIR"]) / "dedup"
+        shared = None
+        if s.get("NEWSARC_REDIS_URL"):
+            from archive.cluster.connection import CrawlKeys
+
+            stream = CrawlKeys(s["NEWSARC_CLUSTER_EVENT"], s["NEWSARC_CRAWL_ID"]).dedup
+            shared = (s["NEWSARC_REDIS_URL"], stream, s["NEWSARC_WORKER_ID"])
+        return cls(path, crawler.stats, crawler.get_extension(CrawlStateExtension), shared=shared)
 
     async def open_spider(self) -> None:
-        from pipelines.dedup.index import DedupIndex
-
         self.path.mkdir(parents=True, exist_ok=True)
         loop = asyncio.get_running_loop()
-        self.index = await loop.run_in_executor(
-            self._thread, DedupIndex, self.path / "index.sqlite"
-        )
+        self.index = await loop.run_in_executor(self._thread, self._open_index)
+
+    def _open_index(self) -> Any:
+        from pipelines.dedup.index import DedupIndex
+
+        if self.shared is None:
+            return DedupIndex(self.path / "index.sqlite")
+        from archive.cluster.connection import connect
+        from pipelines.dedup.shared import SharedDedup
+
+        url, stream, worker = self.shared
+        replica = replica_path(self.path, worker)
+        if not replica.exists() and (self.path / "index.sqlite").exists():
+            shutil.copyfile(self.path / "index.sqlite", replica)  # the event's index so far
+        return SharedDedup(DedupIndex(replica), connect(url), stream)
 
     def close_spider(self) -> None:
         if self.index is not None:
-            self._thread.submit(self.index.close).result()
+            index = getattr(self.index, "index", self.index)  # a shared log: its replica
+            self._thread.submit(index.close).result()
         self._thread.shutdown(wait=True)
         self.stats.set_value("newsarc/dedup/stories", len(self.stories))
 
@@ -131,6 +157,11 @@ class DedupPipeline:
         return True
 
 
+def replica_path(dedup_dir: Path, worker: str) -> Path:
+    """A worker's replica of the event's dedup index in a distributed crawl."""
+    return dedup_dir / f"replica-{worker}.sqlite"
+
+
 class StorePipeline:
     """On-event articles to ``articles/<crawl-id>.jsonl``, canonical texts to ``text/``."""
 
@@ -149,7 +180,8 @@ class StorePipeline:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
         s = crawler.settings
-        store = ArticleStore(s["NEWSARC_EVENT_DIR"], s["NEWSARC_CRAWL_ID"])
+        part = s.get("NEWSARC_WORKER_ID") if s.get("NEWSARC_REDIS_URL") else ""
+        store = ArticleStore(s["NEWSARC_EVENT_DIR"], s["NEWSARC_CRAWL_ID"], part or "")
         state = crawler.get_extension(CrawlStateExtension)
         return cls(store, s.get("NEWSARC_EVENT"), crawler.stats, state)
 

@@ -34,6 +34,27 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
+def open_state(settings: Any, event_dir: Path) -> CrawlState:
+    """The event's SQLite state; in a distributed crawl (``NEWSARC_REDIS_URL``) the crawl's
+    state in Redis, filled from the SQLite state by the worker that created the crawl."""
+    url = settings.get("NEWSARC_REDIS_URL")
+    if not url:
+        return SqliteCrawlState(state_path(event_dir))
+    from archive.cluster.connection import CrawlKeys, connect
+    from archive.state.redis import RedisCrawlState
+
+    keys = CrawlKeys(settings["NEWSARC_CLUSTER_EVENT"], settings["NEWSARC_CRAWL_ID"])
+    state = RedisCrawlState(connect(url), keys)
+    stored = state_path(event_dir)
+    if settings.getbool("NEWSARC_CLUSTER_CREATED") and stored.exists():
+        source = SqliteCrawlState(stored)
+        try:
+            logger.info("crawl state: %d URLs copied into Redis", state.load(iter(source)))
+        finally:
+            source.close()
+    return state
+
+
 class CrawlStateExtension:
     def __init__(
         self,
@@ -87,7 +108,7 @@ class CrawlStateExtension:
             raise NotConfigured("no event directory")
         skew = s.getfloat("NEWSARC_CLOCK_SKEW", 0.0)
         ext = cls(
-            SqliteCrawlState(state_path(Path(event_dir))),
+            open_state(s, Path(event_dir)),
             full=s.getbool("NEWSARC_FULL"),
             policy=policy_for(getattr(s.get("NEWSARC_EVENT"), "recrawl", None)),
             window_end=getattr(s.get("NEWSARC_EVENT"), "end", None),
@@ -95,13 +116,14 @@ class CrawlStateExtension:
         )
         crawler.stats.set_value("newsarc/state/known_urls", ext.known_at_start)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
-        crawler.signals.connect(
-            lambda: ext.reconcile(
-                crawler.get_extension(WarcService), crawler.get_extension(UploadExtension)
-            ),
-            signal=signals.spider_opened,
-            weak=False,
-        )
+        if not s.get("NEWSARC_REDIS_URL"):  # a distributed crawl's last worker adopts orphans
+            crawler.signals.connect(
+                lambda: ext.reconcile(
+                    crawler.get_extension(WarcService), crawler.get_extension(UploadExtension)
+                ),
+                signal=signals.spider_opened,
+                weak=False,
+            )
         crawler.signals.connect(ext.item_done, signal=signals.item_scraped)
         crawler.signals.connect(ext.item_done, signal=signals.item_dropped)
         return ext

@@ -176,6 +176,12 @@ class WarcService:
             logger.error("metadata record for %s not written", uri, exc_info=exc)
             self._queued_errors += 1
 
+    def barrier(self) -> Future[None]:
+        """A future done once every record queued before this call is written (the WARC
+        thread is first in, first out): what a distributed crawl waits for before it
+        acknowledges a request."""
+        return self._executor.submit(lambda: None)
+
     def close(self) -> None:
         """Close the current file; waits for queued writes first. Safe to call twice."""
         if self._closed:

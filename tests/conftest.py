@@ -15,6 +15,7 @@ import pytest
 from archive.warc.reader import Record, iter_records
 from crawler.demoweb import DemoWeb, demo_event_path
 from tests.support.archives import archive, s3_archive  # noqa: F401 (the demo archive, local and S3)
+from tests.support.redisserver import RedisServer
 from tests.support.s3fixtures import *  # noqa: F403 (real S3 fixtures)
 from tests.support.tls import tls_server  # noqa: F401 (an HTTPS server for secure.test)
 
@@ -87,3 +88,19 @@ def demo_crawl(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoCrawl]:
         )
         assert proc.returncode == 0, proc.stderr[-3000:]
         yield DemoCrawl(web, out, json.loads(proc.stdout), proc.stderr, proc.returncode)
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    """A real redis-server for the session (see tests/support/redisserver.py)."""
+    with RedisServer(tmp_path_factory.mktemp("redis")) as server:
+        yield server
+
+
+@pytest.fixture
+def redis_url(redis_server: RedisServer) -> str:
+    """The session's Redis, emptied for this test."""
+    from archive.cluster.connection import connect
+
+    connect(redis_server.url).flushall()
+    return redis_server.url

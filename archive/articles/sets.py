@@ -1,4 +1,5 @@
-"""Reading stored article sets: ``<slug>/articles/<crawl-id>.jsonl`` (schema in the README).
+"""Reading stored article sets: ``<slug>/articles/<crawl-id>[.<worker>].jsonl`` (schema in the
+README; a distributed crawl stores one part per worker).
 
 Article ids are derived from the WARC response record id, so the article of a capture is found
 without scanning: :func:`archive.articles.record.article_id` of the record's ``WARC-Record-ID``.
@@ -41,8 +42,9 @@ def article_files(storage: Storage, event: str) -> list[ArticleFile]:
     for info in storage.iter(f"{event}/articles/"):
         name = info.key.rsplit("/", 1)[-1]
         if name.endswith(JSONL) and info.key.count("/") == 2:
-            files.append(ArticleFile(event, name[: -len(JSONL)], info))
-    return sorted(files, key=lambda f: f.crawl_id)
+            # <crawl-id>.<worker>.jsonl: one part per worker of a distributed crawl
+            files.append(ArticleFile(event, name[: -len(JSONL)].split(".")[0], info))
+    return sorted(files, key=lambda f: (f.crawl_id, f.key))
 
 
 def read_articles(storage: Storage, key: str) -> Iterator[dict[str, Any]]:

@@ -16,10 +16,12 @@ from archive.errors import StorageError
 
 
 class ArticleStore:
-    def __init__(self, root: str | os.PathLike[str], crawl_id: str) -> None:
+    def __init__(self, root: str | os.PathLike[str], crawl_id: str, part: str = "") -> None:
         self.root = Path(root)
         self.crawl_id = crawl_id
-        self.articles_path = self.root / "articles" / f"{crawl_id}.jsonl"
+        # a distributed crawl: one part per worker, ``<crawl-id>.<worker>.jsonl``
+        name = f"{crawl_id}.{part}" if part else crawl_id
+        self.articles_path = self.root / "articles" / f"{name}.jsonl"
         self.text_dir = self.root / "text"
         self.written = 0
         self.texts = 0

@@ -12,6 +12,7 @@ import dataclasses
 import json
 import os
 import sqlite3
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -88,6 +89,26 @@ class SqliteCrawlState:
             "SELECT url, kind FROM urls WHERE next_due <= ? ORDER BY next_due", (now,)
         ).fetchall()
         return [(str(url), str(kind)) for url, kind in rows]
+
+    def __iter__(self) -> Iterator[UrlState]:
+        """Every URL's state (for copying a state into another store)."""
+        rows = self._db.execute(f"SELECT {', '.join(_FIELDS)} FROM urls ORDER BY url").fetchall()
+        return (self._state(row) for row in rows)
+
+    def put_many(self, states: Iterable[UrlState]) -> int:
+        """Write many states in one transaction (copying a state in). Returns how many."""
+        n = 0
+        try:
+            self._db.execute("BEGIN")
+            for state in states:
+                self.put(state)
+                n += 1
+            self._db.execute("COMMIT")
+        except (sqlite3.Error, StorageError) as exc:
+            with contextlib.suppress(sqlite3.Error):
+                self._db.execute("ROLLBACK")
+            raise StorageError(f"cannot write the crawl state {self.path}: {exc}") from exc
+        return n
 
     def close(self) -> None:
         """Fold the WAL into the database file (what is uploaded), then close."""

@@ -78,6 +78,33 @@ def live_writer(path: Path) -> str | None:
         holder = LocalLock(event_dir).held_by_other()
         if holder is not None:
             return holder.describe()
+        worker = worker_writing(path, event_dir)
+        if worker is not None:
+            return worker
+    return None
+
+
+def worker_writing(path: Path, event_dir: Path) -> str | None:
+    """The live worker of a distributed crawl that names ``path`` (``…-<worker>.warc.gz``):
+    each holds ``<event>/workers/<worker>.lock`` (flock) while it lives."""
+    import fcntl
+
+    name = path.name.split(".warc.gz")[0]
+    workers = event_dir / "workers"
+    if not workers.is_dir():
+        return None
+    for lock in workers.glob("*.lock"):
+        if not name.endswith("-" + lock.stem):
+            continue
+        try:
+            with lock.open("r") as fh:
+                try:
+                    fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    return f"worker {lock.stem} ({fh.read().strip()})"
+                fcntl.flock(fh, fcntl.LOCK_UN)
+        except OSError:
+            continue
     return None
 
 

@@ -63,6 +63,8 @@ if TYPE_CHECKING:
     from scrapy.crawler import Crawler
     from scrapy.http import Response
 
+    from crawler.cluster.gate import HostGate
+
 logger = logging.getLogger(__name__)
 _MAX_HEAD = 256 * 1024  # largest response head h11 accepts
 
@@ -107,9 +109,34 @@ class CaptureDownloadHandler(BaseHttpDownloadHandler):
         self.keepalive = s.getbool("NEWSARC_KEEPALIVE", True)
         self.pool = ConnectionPool(idle_timeout=s.getfloat("NEWSARC_KEEPALIVE_IDLE", 4.0))
         self._proxy_warned: set[str] = set()  # hosts whose proxy failure was logged
+        self._default_delay = s.getfloat("DOWNLOAD_DELAY")
+        self._per_host = s.getint("CONCURRENT_REQUESTS_PER_DOMAIN")
         ReportedOnce.install("scrapy.downloadermiddlewares.robotstxt")
 
     async def download_request(self, request: Request) -> Response:
+        gate = self._gate
+        if gate is None:
+            return await self._download(request)
+        # a distributed crawl: the host's politeness holds for the whole cluster
+        url = urlsplit(request.url)
+        key = request.meta.get("download_slot") or f"{url.hostname}:{url.port or ''}"
+        engine = self.crawler.engine
+        slot = engine.downloader.slots.get(key) if engine is not None else None
+        delay = slot.delay if slot is not None else self._default_delay
+        token = await gate.acquire(key, delay, self._per_host)
+        try:
+            return await self._download(request)
+        finally:
+            gate.release(key, token)
+
+    @functools.cached_property
+    def _gate(self) -> HostGate | None:
+        from crawler.cluster.worker import ClusterWorker
+
+        worker = self.crawler.get_extension(ClusterWorker)
+        return worker.gate if worker is not None else None
+
+    async def _download(self, request: Request) -> Response:
         url = urlsplit(request.url)
         if url.scheme not in ("http", "https"):
             raise NotSupported(f"unsupported scheme {url.scheme!r}")

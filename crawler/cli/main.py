@@ -18,6 +18,7 @@ from archive.warc.repair import repair_directory
 from crawler.cli.analysis import export, search, wacz
 from crawler.cli.archive import get, history, index, list_crawls
 from crawler.cli.articles import extract, reextract
+from crawler.cli.cluster import status, worker
 from crawler.cli.help import ExampleCommand, ExampleGroup
 from crawler.cli.replay import replay
 from crawler.cli.run import (
@@ -97,6 +98,12 @@ def main() -> None:
     metavar="NAME=VALUE",
     help="Override a Scrapy or NEWSARC_* setting (VALUE is read as JSON if it parses).",
 )
+@click.option(
+    "--redis",
+    metavar="URL",
+    envvar="NEWSARC_REDIS_URL",
+    help="Be one worker of the event's distributed crawl on this Redis (redis://host:port/db).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.option("-v", "--verbose", count=True, help="Show Scrapy's logs (-vv for debug).")
 def crawl(
@@ -112,10 +119,14 @@ def crawl(
     operator: str,
     warc_size: str,
     overrides: tuple[str, ...],
+    redis: str | None,
     as_json: bool,
     verbose: int,
 ) -> None:
     """Crawl the coverage described by EVENT_FILE into WARC files under --out.
+
+    With --redis, this process is one worker of the event's crawl on that Redis: start as many
+    as you like, on one machine or many (see also newsarc worker and newsarc status).
 
     Example:
 
@@ -140,7 +151,11 @@ def crawl(
             **settings_option(overrides),
         },
     )
-    sys.exit(run_event(event_file, options, as_json=as_json, title="newsarc crawl", extra={}))
+    sys.exit(
+        run_event(
+            event_file, options, as_json=as_json, title="newsarc crawl", extra={}, redis=redis
+        )
+    )
 
 
 @main.command(cls=ExampleCommand)
@@ -233,6 +248,8 @@ def repair(directory: str, as_json: bool) -> None:
 
 
 main.add_command(extract)
+main.add_command(worker)
+main.add_command(status)
 main.add_command(reextract)
 main.add_command(upload)
 main.add_command(get)

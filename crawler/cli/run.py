@@ -115,12 +115,20 @@ def report(stats: dict[str, Any], *, as_json: bool, title: str, extra: dict[str,
 
 
 def run_event(
-    event_path: str | Path, options: Any, *, as_json: bool, title: str, extra: dict[str, Any]
+    event_path: str | Path,
+    options: Any,
+    *,
+    as_json: bool,
+    title: str,
+    extra: dict[str, Any],
+    redis: str | None = None,
 ) -> int:
     from crawler.event.spec import load_event
     from crawler.runner import run_crawl
 
     event = load_event(event_path)
+    if redis:
+        return run_worker(event, options, redis, as_json=as_json, title=title, extra=extra)
     storage = None
     if options.storage:
         from archive.storage import open_storage
@@ -144,4 +152,36 @@ def run_event(
             f"  newsarc upload --resume --out {options.storage} --spool {options.output}",
             err=True,
         )
+    return code
+
+
+def run_worker(
+    event: Any, options: Any, url: str, *, as_json: bool, title: str, extra: dict[str, Any]
+) -> int:
+    """This process as one worker of the event's distributed crawl (``--redis``)."""
+    from archive.cluster.connection import redacted
+    from crawler.cluster.join import join
+    from crawler.runner import run_crawl
+
+    crawl, options = join(url, event, options)
+    role = "started" if crawl.created else "joined"
+    if not as_json:
+        click.echo(
+            f"{role} crawl {crawl.crawl_id} of {event.slug} on {redacted(url)} "
+            f"as worker {options.extra['NEWSARC_WORKER_ID']}",
+            err=True,
+        )
+    stats = run_crawl(event, options)
+    where = f"{options.storage.rstrip('/')}/{event.slug}" if options.storage else None
+    extra = {
+        "archive": where or str(Path(options.output) / event.slug),
+        "crawl": crawl.crawl_id,
+        "worker": options.extra["NEWSARC_WORKER_ID"],
+        "finished the crawl": "yes" if stats.get("newsarc/cluster/finisher") else "no",
+        **extra,
+    }
+    report(stats, as_json=as_json, title=title, extra=extra)
+    code = exit_code(stats)
+    if code == ExitCode.NOTHING and not stats.get("newsarc/warc/responses"):
+        return ExitCode.OK  # others fetched everything: a worker with nothing to do is fine
     return code

@@ -111,6 +111,11 @@ class IncrementalMiddleware:
     # -- requests ---------------------------------------------------------------------------------
 
     def process_request(self, request: Request) -> Response | None:
+        if request.meta.get("newsarc_redo"):
+            # a distributed crawl's request whose worker died mid-way: fetched again in full
+            # (its state may say "fetched" while its record sits in the dead worker's WARC)
+            self.stats.inc_value("newsarc/incremental/redone")
+            return None
         try:
             known = self.state.get(request.url)
         except StorageError:  # an unreadable state: fetch as if the URL were new

@@ -100,6 +100,11 @@ class RetryAfterMiddleware:
         return decision
 
     def _pause(self, key: str, seconds: float) -> None:
+        from crawler.cluster.worker import ClusterWorker
+
+        worker = self.crawler.get_extension(ClusterWorker)
+        if worker is not None:  # a distributed crawl: every worker waits
+            worker.gate.pause(key, seconds)
         slot = self.crawler.engine.downloader.slots.get(key)
         until = monotonic() + seconds
         if slot is None or slot.lastseen >= until:

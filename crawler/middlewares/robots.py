@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
+from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet.defer import Deferred
 
@@ -54,6 +55,26 @@ class CrawlDelayRobotsTxtMiddleware(RobotsTxtMiddleware):
             default_delay=settings.getfloat("DOWNLOAD_DELAY"),
             default_jitter=settings.getfloat("DOWNLOAD_DELAY_JITTER", 0.5),
         )
+
+    async def robot_parser(self, request: Request) -> RobotParser | None:
+        """Scrapy's, except for requests that wait while robots.txt is being fetched.
+
+        Scrapy 2.19 has every such request await the one shared Deferred; with the asyncio
+        reactor, ``Deferred.asFuture`` hands the parser to the first waiter and ``None`` to
+        every later one, and ``None`` means "allow all": the third request to a new host
+        ignored its robots.txt. Each waiter here gets its own branch of the result.
+        """
+        pending = self._parsers.get(urlparse_cached(request).netloc)
+        if not isinstance(pending, Deferred):
+            return await super().robot_parser(request)
+        branch: Deferred[RobotParser | None] = Deferred()
+
+        def relay(result: Any) -> Any:
+            branch.callback(result)
+            return result  # the shared Deferred keeps its result for the next waiter
+
+        pending.addBoth(relay)
+        return await maybe_deferred_to_future(branch)
 
     def process_request_2(self, rp: RobotParser | None, request: Request) -> None:
         super().process_request_2(rp, request)

@@ -48,7 +48,15 @@ class TrapMiddleware:
             max_pages_per_host=s.getint("NEWSARC_MAX_PAGES_PER_HOST", 0),  # 0: no limit
             max_path_depth=s.getint("NEWSARC_MAX_PATH_DEPTH", 12),
         )
-        return cls(crawler.stats, policy, calendar_window(s.get("NEWSARC_EVENT")))
+        mw = cls(crawler.stats, policy, calendar_window(s.get("NEWSARC_EVENT")))
+        from crawler.cluster.worker import ClusterWorker
+
+        worker = crawler.get_extension(ClusterWorker)
+        if worker is not None:  # a distributed crawl: the caps count for the whole cluster
+            from crawler.cluster.traps import SharedTrapCounts
+
+            mw.filter.shared = SharedTrapCounts(worker.client, worker.keys)
+        return mw
 
     def process_request(self, request: Request) -> None:
         meta = request.meta

@@ -26,6 +26,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from crawler.policy.politeness import host_key
@@ -100,7 +101,7 @@ def split_url(url: str) -> tuple[str, str, str, str]:
 class TrapFilter:
     """Stateful trap check: :func:`static_reason`, the calendar window, then per-host caps."""
 
-    __slots__ = ("_bounds", "_pages", "_variants", "policy")
+    __slots__ = ("_bounds", "_pages", "_variants", "policy", "shared")
 
     def __init__(self, policy: TrapPolicy | None = None, calendar: CalendarWindow | None = None):
         self.policy = policy or TrapPolicy()
@@ -110,6 +111,9 @@ class TrapFilter:
             self._bounds = (calendar.start - slack, calendar.end + slack)
         self._variants: dict[tuple[str, str], set[str]] = {}
         self._pages: dict[str, int] = {}
+        # a distributed crawl's counts for the whole cluster (crawler/cluster/traps.py): an
+        # object with admit(host, path, query, count_page=, max_variants=, max_pages=)
+        self.shared: Any = None
 
     def check(self, url: str, *, count_page: bool = True) -> str | None:
         """The trap reason for *url*, or None after recording it as admitted.
@@ -128,6 +132,15 @@ class TrapFilter:
         if bounds is not None and _YEAR_HINT.search(url) and _outside(path, query, *bounds):
             return "calendar"
         host = host_key(scheme, netloc)
+        if self.shared is not None:
+            return self.shared.admit(
+                host,
+                path,
+                query,
+                count_page=count_page,
+                max_variants=policy.max_query_variants_per_path,
+                max_pages=policy.max_pages_per_host,
+            )
         new_variant = None
         if query:
             key = (host, path)

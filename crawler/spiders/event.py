@@ -43,6 +43,8 @@ logger = logging.getLogger(__name__)
 SEED_PRIORITY = 1000
 SOURCE_PRIORITY = 900
 RECHECK_PRIORITY = -100  # an article's revision check: after every discovered link
+HOP_WEIGHT = 10_000  # priority: a layer (hops from a seed) before the next, then relevance
+RECHECK_LAYER = 50  # revision checks are scheduled after every layer of discovery
 
 
 class EventSpider(scrapy.Spider):
@@ -58,12 +60,17 @@ class EventSpider(scrapy.Spider):
         self._robots_seen: set[str] = set()
         # URLs already requested: most links on a page are known; skipping them before
         # scoring and building a Request saves ~40% of the crawl's CPU (benchmarks/README.md)
-        self._requested: set[str] = set()
+        self._requested: dict[str, int] = {}  # URL -> the hops it was requested with
+        # requests not yet called back: a shorter path found meanwhile lowers their hops, so
+        # that depth counts from the nearest seed whatever order pages arrive in
+        self._queued: dict[str, scrapy.Request] = {}
+        self._cluster = False  # a distributed crawl: a shorter path is sent to the frontier
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> EventSpider:
         spider: EventSpider = super().from_crawler(crawler, *args, **kwargs)
         apply_event_settings(crawler.settings, spider.event)
+        spider._cluster = bool(crawler.settings.get("NEWSARC_REDIS_URL"))
         crawler.signals.connect(spider._on_robots_parsed, signal=signals.robots_parsed)
         return spider
 
@@ -103,21 +110,21 @@ class EventSpider(scrapy.Spider):
         for url, kind in self._due(ext):
             if url in self._requested or kind == "robots":
                 continue
-            priority = SOURCE_PRIORITY
+            priority, layer = SOURCE_PRIORITY, None
             if kind == "article":  # revision checks come after discovery, within a budget
                 host = urlsplit(url).netloc
                 rechecks[host] = rechecks.get(host, 0) + 1
                 if budget and rechecks[host] > budget:
                     self.crawler.stats.inc_value("newsarc/incremental/recheck_deferred")
                     continue  # still due: the next crawl checks it
-                priority = RECHECK_PRIORITY
+                priority, layer = RECHECK_PRIORITY, RECHECK_LAYER
             callback = {
                 "feed": self.parse_feed,
                 "sitemap": self.parse_sitemap,
                 "search": self.parse_gdelt,
             }.get(kind, self.parse_page)
             self.crawler.stats.inc_value("newsarc/incremental/due")
-            yield self._request(url, callback, f"recheck:{kind}", priority)
+            yield self._request(url, callback, f"recheck:{kind}", priority, layer=layer)
 
     def _due(self, ext: CrawlStateExtension | None) -> list[tuple[str, str]]:
         """Known URLs due again (all of them with ``--full``), from the event's crawl state: a
@@ -137,8 +144,9 @@ class EventSpider(scrapy.Spider):
         depth: int | None = None,
         via: str | None = None,
         dated: date | datetime | None = None,
+        layer: int | None = None,
     ) -> scrapy.Request:
-        self._requested.add(url)
+        self._requested[url] = depth or 0
         meta: dict[str, Any] = {"newsarc_source": source}
         if seed:
             meta["newsarc_seed"] = True
@@ -147,17 +155,41 @@ class EventSpider(scrapy.Spider):
             meta["newsarc_via"] = via
         if dated is not None:
             meta["newsarc_date"] = dated.isoformat()
-        return scrapy.Request(
+        if layer is not None:  # scheduled as that layer (crawler/scheduler.py), not its hops
+            meta["newsarc_layer"] = layer
+        request = scrapy.Request(
             url,
             callback=callback,
             errback=self.on_error,
-            priority=priority,
+            priority=priority - HOP_WEIGHT * (depth or 0 if layer is None else layer),
             meta=meta,
         )
+        if callback == self.parse_page and depth:
+            self._queued[url] = request
+        return request
+
+    def _done(self, response: Response) -> None:
+        for url in (*response.meta.get("redirect_urls", ()), response.url):
+            self._queued.pop(url, None)
+
+    def _shorter(self, url: str, hops: int, via: str) -> scrapy.Request | None:
+        """``url`` was requested ``hops`` or more away from a seed and is now found closer:
+        the request still waiting is moved up (in a distributed crawl, the frontier keeps the
+        shortest too: the request is sent again). None when it was called back already."""
+        self._requested[url] = hops
+        waiting = self._queued.get(url)
+        if waiting is None:
+            return None
+        self.crawler.stats.inc_value("newsarc/discovery/shorter_path")
+        waiting.meta["newsarc_hops"], waiting.meta["newsarc_via"] = hops, via
+        if not self._cluster:
+            return None
+        return waiting.replace(meta=dict(waiting.meta))
 
     # -- callbacks ------------------------------------------------------------------------------
 
     async def parse_page(self, response: Response) -> AsyncIterator[Any]:
+        self._done(response)
         page = Page.from_response(response)
         links = await self._links(response, page)
         if not response.meta.get("newsarc_replayed"):
@@ -172,7 +204,14 @@ class EventSpider(scrapy.Spider):
             self.crawler.stats.inc_value("newsarc/discovery/depth_limited", len(links))
             return
         for url, text, nofollow in links:  # ~98 % are known already: no Link built for those
-            if url in self._requested or nofollow or not self.scope.url_in_scope(url):
+            if nofollow:
+                continue
+            known = self._requested.get(url)
+            if known is not None:
+                if known > hops + 1 and (again := self._shorter(url, hops + 1, response.url)):
+                    yield again
+                continue
+            if not self.scope.url_in_scope(url):
                 continue
             priority = link_priority(
                 Link(url, text, nofollow),
@@ -279,6 +318,7 @@ class EventSpider(scrapy.Spider):
 
     def on_error(self, failure: Any) -> None:
         request = failure.request
+        self._queued.pop(request.url, None)
         name = type(failure.value).__name__
         if failure.check(IgnoreRequest) and name != "HttpError":
             # a policy decision (robots, guard, trap, size), already counted where it was made
@@ -286,6 +326,8 @@ class EventSpider(scrapy.Spider):
             return
         self.crawler.stats.inc_value(f"newsarc/errors/{name}")
         logger.info("fetch failed: %s (%s: %s)", request.url, name, failure.value)
+        if name != "HttpError":  # a distributed crawl lists it as failed, not done
+            request.meta["newsarc_failed"] = f"{name}: {failure.value}"[:500]
 
     # -- robots.txt sitemaps and helpers ----------------------------------------------------------
 

@@ -85,7 +85,9 @@ def _servers() -> dict[str, RecordingServer]:
     other = RecordingServer({**chain, "/o6": PAGE})
     start = [Reply(body=html_links("/a", "/b", other.url("/o0")))]
     return {
-        "robots": RecordingServer({**robots, "/public": PAGE, "/private/x": PAGE}),
+        "robots": RecordingServer(
+            {**robots, "/public": PAGE, **{f"/private/{c}": PAGE for c in "xyzw"}}
+        ),
         "robots404": RecordingServer(
             {"/robots.txt": [Reply(404, b"User-agent: *\nDisallow: /\n")], "/page": PAGE}
         ),
@@ -110,7 +112,11 @@ def _scenarios(s: dict[str, RecordingServer]) -> dict[str, dict[str, Any]]:
 
     fair = urls("fair_slow", "/f0", "/f1", "/f2") + urls("fair_fast", *(f"/g{i}" for i in range(6)))
     return {
-        "robots": {"settings": crawl_settings(), "urls": urls("robots", "/public", "/private/x")},
+        # five requests wait for one robots.txt at once: each must be checked against it
+        "robots": {
+            "settings": crawl_settings(),
+            "urls": urls("robots", "/public", *(f"/private/{c}" for c in "xyzw")),
+        },
         "robots404": {"settings": crawl_settings(), "urls": urls("robots404", "/page")},
         # default DOWNLOAD_DELAY_JITTER (0.5): the Crawl-delay must survive randomisation
         "crawl_delay": {
@@ -157,7 +163,7 @@ def gaps(times: list[float]) -> list[float]:
 
 def test_robots_disallow_is_obeyed(crawls: Crawls) -> None:
     assert sorted(crawls.servers["robots"].paths()) == ["/public", "/robots.txt"]
-    assert crawls.stats("robots")["robotstxt/forbidden"] == 1
+    assert crawls.stats("robots")["robotstxt/forbidden"] == 4
 
 
 def test_robots_4xx_allows_everything_whatever_its_body(crawls: Crawls) -> None:

@@ -1,0 +1,132 @@
+"""Layered scheduling: every page at hops *h* from a seed is done before any at *h + 1*.
+
+Depth limits count hops along the path by which a URL was first found. With plain priority
+order, a slow seed page lets a feed's article find a section page first at hops 2 when the
+home page would have found it at hops 1; the depth limit then cuts different pages on each
+run, and on each machine of a distributed crawl. Processing the frontier in layers (a
+breadth-first barrier) makes a URL's hops its shortest distance from a seed, whatever order
+responses arrive in: the same event crawled twice, or by one process and by many, follows
+the same links. Within a layer, Scrapy's priorities (relevance, recency) and its per-host
+fairness (``DownloaderAwarePriorityQueue``) are kept.
+
+:class:`LayeredScheduler` is Scrapy's scheduler with the barrier: a request popped from a
+deeper layer than the shallowest one still queued or in progress waits (in a small heap) until
+that layer is done. "Done" is when Scrapy's engine has finished the request: fetched, called
+back, its items through the pipelines and its links queued (:func:`on_request_done`). The
+distributed crawl's frontier applies the same barrier in Redis (archive/cluster/frontier.py).
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+from collections import Counter
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from scrapy.core.scheduler import Scheduler
+
+if TYPE_CHECKING:
+    from scrapy import Request, Spider
+    from scrapy.crawler import Crawler
+
+HOPS = "newsarc_hops"
+
+
+def hops_of(request: Request) -> int:
+    """The layer a request is scheduled in: its hops from a seed (``newsarc_layer`` if set:
+    revision checks go last)."""
+    value = request.meta.get("newsarc_layer", request.meta.get(HOPS, 0))
+    return value if isinstance(value, int) else 0
+
+
+def on_request_done(crawler: Crawler, callback: Callable[[Request], None]) -> None:
+    """Call ``callback(request)`` when the engine has finished a scheduled request.
+
+    Scrapy has no public signal for it; the engine's ``_remove_request`` runs exactly then
+    (after the download, the callback, the items and the new requests). Scrapy is pinned
+    below 3; the layered and the distributed crawl tests fail if this stops being called.
+    """
+    engine = crawler.engine
+    assert engine is not None
+    original = engine._remove_request
+
+    def removed(result: Any, request: Request) -> None:
+        try:
+            original(result, request)
+        finally:
+            callback(request)
+
+    engine._remove_request = removed  # type: ignore[method-assign,assignment]
+
+
+class LayeredScheduler(Scheduler):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.queued: Counter[int] = Counter()  # in Scrapy's queues (and held here), per layer
+        self.active: Counter[int] = Counter()  # handed to the engine, not yet done
+        self.held: list[tuple[int, int, int, Request]] = []
+        self._seq = itertools.count()
+        self.crawler: Crawler | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> LayeredScheduler:
+        scheduler: LayeredScheduler = super().from_crawler(crawler)
+        scheduler.crawler = crawler
+        return scheduler
+
+    def open(self, spider: Spider) -> Any:
+        result = super().open(spider)
+        if self.crawler is not None:
+            on_request_done(self.crawler, self._done)
+        return result
+
+    def _done(self, request: Request) -> None:
+        layer = request.meta.get("_newsarc_layer")
+        if isinstance(layer, int):
+            self.active[layer] -= 1
+            if self.active[layer] <= 0:
+                del self.active[layer]
+
+    def enqueue_request(self, request: Request) -> bool:
+        if not super().enqueue_request(request):
+            return False
+        self.queued[hops_of(request)] += 1
+        return True
+
+    def _floor(self) -> int | None:
+        layers = [h for h, n in self.queued.items() if n > 0]
+        layers += [h for h, n in self.active.items() if n > 0]
+        return min(layers) if layers else None
+
+    def _hand_out(self, request: Request, layer: int) -> Request:
+        self.queued[layer] -= 1
+        if self.queued[layer] <= 0:
+            del self.queued[layer]
+        self.active[layer] += 1
+        request.meta["_newsarc_layer"] = layer
+        return request
+
+    def next_request(self) -> Request | None:
+        floor = self._floor()
+        if floor is None:
+            return None
+        if self.held and self.held[0][0] <= floor:
+            layer, _, _, waiting = heapq.heappop(self.held)
+            return self._hand_out(waiting, layer)
+        while True:
+            request = super().next_request()
+            if request is None:
+                return None  # the shallowest layer is in progress: wait for it
+            layer = hops_of(request)
+            if layer <= floor:
+                return self._hand_out(request, layer)
+            if self.stats is not None:
+                self.stats.inc_value("newsarc/scheduler/held_for_layer")
+            heapq.heappush(self.held, (layer, -request.priority, next(self._seq), request))
+
+    def has_pending_requests(self) -> bool:
+        return bool(self.held) or super().has_pending_requests()
+
+    def __len__(self) -> int:
+        return super().__len__() + len(self.held)

@@ -1,0 +1,96 @@
+"""Cluster politeness (real Redis): per-host reservations spaced by the delay, slot counts,
+Retry-After for everyone. The waits are computed by Redis from its own clock; nothing sleeps."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+import scrapy
+
+from archive.cluster.connection import CrawlKeys, connect
+from crawler.cluster.gate import HostGate
+from crawler.cluster.scheduler import decode_request, encode_request
+
+KEYS = CrawlKeys("ev", "C1")
+
+
+class Waits:
+    def __init__(self) -> None:
+        self.slept: list[float] = []
+
+    async def __call__(self, seconds: float) -> None:
+        self.slept.append(seconds)
+
+
+def test_two_workers_reserve_one_host_a_delay_apart(redis_url: str) -> None:
+    waits = Waits()
+    a = HostGate(connect(redis_url), KEYS, sleep=waits)
+    b = HostGate(connect(redis_url), KEYS, sleep=waits)
+
+    async def go() -> None:
+        for gate in (a, b, a, b):
+            token = await gate.acquire("news.test:80", 1.0, 0)
+            gate.release("news.test:80", token)
+
+    asyncio.run(go())
+    # the first goes at once; each next one waits one more delay, whichever worker asks
+    assert waits.slept[0] == pytest.approx(1.0, abs=0.05)
+    assert waits.slept == pytest.approx([1.0, 2.0, 3.0], abs=0.05)
+    other = asyncio.run(a.acquire("other.test:80", 1.0, 0))  # hosts do not share a delay
+    assert other and waits.slept[-1] == pytest.approx(3.0, abs=0.05)
+
+
+def test_per_host_slots_are_shared_and_freed(redis_url: str) -> None:
+    client = connect(redis_url)
+    gate = HostGate(client, KEYS, sleep=Waits())
+    t1 = asyncio.run(gate.acquire("h:80", 0.0, 2))
+    asyncio.run(gate.acquire("h:80", 0.0, 2))
+    keys = [KEYS.host("h:80"), KEYS.host_slots("h:80"), KEYS.w]
+    assert float(gate._reserve(keys=keys, args=[0.0, 2, "x|1", 300, 60])) == -1
+    gate.release("h:80", t1)
+    assert float(gate._reserve(keys=keys, args=[0.0, 2, "y|1", 300, 60])) == 0
+
+
+def test_a_dead_workers_slots_are_freed(redis_url: str) -> None:
+    from archive.cluster.registry import Registry
+
+    client = connect(redis_url)
+    Registry(client).beat(KEYS, "dead", {}, join=True)
+    dead = HostGate(client, KEYS, worker="dead", stale=60, sleep=Waits())
+    asyncio.run(dead.acquire("h:80", 0.0, 1))  # then it is killed: its slot is never released
+    alive = HostGate(client, KEYS, worker="alive", stale=-1, sleep=Waits())  # "dead" is stale
+    assert asyncio.run(alive.acquire("h:80", 0.0, 1)).startswith("alive|")
+
+
+def test_retry_after_pauses_the_host_for_every_worker(redis_url: str) -> None:
+    waits = Waits()
+    a = HostGate(connect(redis_url), KEYS, sleep=waits)
+    b = HostGate(connect(redis_url), KEYS, sleep=waits)
+    a.pause("slow.test:80", 30)
+    asyncio.run(b.acquire("slow.test:80", 0.0, 0))
+    assert waits.slept == [pytest.approx(30, abs=0.1)]
+
+
+def test_requests_cross_workers_as_json_with_callbacks_by_name() -> None:
+    class Spider(scrapy.Spider):
+        name = "s"
+
+        def parse_page(self, response):  # type: ignore[no-untyped-def]
+            pass
+
+        def on_error(self, failure):  # type: ignore[no-untyped-def]
+            pass
+
+    spider = Spider()
+    request = scrapy.Request(
+        "http://a.test/x?y=1", callback=spider.parse_page, errback=spider.on_error, priority=7,
+        meta={"newsarc_source": "link", "newsarc_hops": 2, "download_slot": "a.test:80",
+              "newsarc_record": object()},
+    )  # fmt: skip
+    raw = encode_request(request, spider)
+    assert b"__reduce__" not in raw and raw.startswith(b"{")
+    back = decode_request(raw, spider)
+    assert (back.url, back.priority, back.callback, back.errback) == (
+        request.url, 7, spider.parse_page, spider.on_error)  # fmt: skip
+    assert back.meta == {"newsarc_source": "link", "newsarc_hops": 2}

@@ -127,6 +127,7 @@ def run_event(
     from crawler.runner import run_crawl
 
     event = load_event(event_path)
+    redis = redis or event.cluster.redis  # --redis and NEWSARC_REDIS_URL win over [cluster]
     if redis:
         return run_worker(event, options, redis, as_json=as_json, title=title, extra=extra)
     storage = None

@@ -257,6 +257,24 @@ def proxy_url(value: Any) -> str:
     return value
 
 
+def redis_url(value: Any) -> str:
+    """``redis://host:port/db`` (or ``rediss://``); a password belongs in ``--redis`` or
+    ``NEWSARC_REDIS_URL``, not in a shared file."""
+    value = text(value)
+    try:
+        parts = urlsplit(value)
+        ok = parts.scheme in ("redis", "rediss") and bool(parts.hostname)
+    except ValueError:
+        ok = False
+    if not ok:
+        raise Bad(f"expected a redis://HOST:PORT/DB URL, got {show(value)}")
+    if parts.password is not None:
+        raise Bad(
+            "no password in an event file: pass the URL with it in --redis or NEWSARC_REDIS_URL"
+        )
+    return value
+
+
 def no_proxy_hosts(value: Any) -> tuple[str, ...]:
     def one(item: Any) -> str:
         item = text(item).strip()

@@ -89,6 +89,14 @@ class NetworkSpec:
 
 
 @dataclass(frozen=True, kw_only=True)
+class ClusterSpec:
+    """Where the event's distributed crawl is coordinated (``[cluster]``): a Redis URL without
+    a password (``--redis`` and ``NEWSARC_REDIS_URL`` win over it). None: an embedded crawl."""
+
+    redis: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
 class RecrawlSpec:
     """How often a recurring crawl re-fetches each kind of URL (``[recrawl]``), in seconds:
     the first interval of each source kind (it then adapts), and how many days after the event
@@ -129,6 +137,7 @@ class EventSpec:
     limits: LimitsSpec = field(default_factory=LimitsSpec)
     politeness: PolitenessSpec
     network: NetworkSpec = field(default_factory=NetworkSpec)
+    cluster: ClusterSpec = field(default_factory=ClusterSpec)
     schedule: ScheduleSpec | None = None
     recrawl: RecrawlSpec = field(default_factory=RecrawlSpec)
     timezone: str = "UTC"
@@ -206,6 +215,7 @@ _LAYOUT: dict[str, tuple[bool, dict[str, tuple[Check, bool]]]] = {
     ),
     "politeness": (True, {"user_agent": (F.user_agent, True), "obey_robots": (F.boolean, False)}),
     "network": (False, {"proxy": (F.proxy_url, False), "no_proxy": (F.no_proxy_hosts, False)}),
+    "cluster": (False, {"redis": (F.redis_url, False)}),
     "recrawl": (
         False,
         {
@@ -296,6 +306,7 @@ class _Reader:
             limits=LimitsSpec(**limits),
             politeness=PolitenessSpec(**politeness),
             network=NetworkSpec(**self.table("network")),
+            cluster=ClusterSpec(**self.table("cluster")),
             schedule=self.schedule(),
             recrawl=RecrawlSpec(**self.table("recrawl")),
             path=self.path,

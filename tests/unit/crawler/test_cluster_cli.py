@@ -48,3 +48,22 @@ def test_status_names_an_unreachable_redis_without_its_password() -> None:
 def test_worker_exits_when_idle_and_nothing_is_queued(redis_url: str) -> None:
     result = CliRunner().invoke(main, ["worker", "--redis", redis_url, "--exit-when-idle"])
     assert result.exit_code == 0 and "waiting for crawls" in result.output
+
+
+def test_event_cluster_table_names_redis_and_refuses_a_password() -> None:
+    import pytest
+
+    from archive.errors import EventFileError
+    from crawler.demoweb import demo_event_path
+    from crawler.event.spec import parse_event
+
+    base = demo_event_path().read_text()
+    assert parse_event(base).cluster.redis is None  # embedded by default
+    spec = parse_event(base + '\n[cluster]\nredis = "redis://10.0.0.5:6379/0"\n')
+    assert spec.cluster.redis == "redis://10.0.0.5:6379/0"
+    text = base + '\n[cluster]\nredis = "redis://:s3cret@10.0.0.5:6379/0"\n'
+    with pytest.raises(EventFileError, match=r"cluster\.redis: no password") as err:
+        parse_event(text, "ev.toml")
+    assert f"ev.toml:{text.count(chr(10))}" in str(err.value) and "s3cret" not in str(err.value)
+    with pytest.raises(EventFileError, match=r"cluster\.redis: expected a redis://"):
+        parse_event(base + '\n[cluster]\nredis = "http://10.0.0.5/"\n', "ev.toml")

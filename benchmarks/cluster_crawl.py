@@ -64,6 +64,16 @@ def workers_main(args: argparse.Namespace) -> int:
         return subprocess.Popen(cmd, stdout=(log.with_suffix(".stdout")).open("wb"),
                                 stderr=log.open("wb"))  # fmt: skip
 
+    from archive.cluster.connection import connect
+    from archive.cluster.registry import Registry
+
+    registry = Registry(connect(args.redis))
+    slug = "crawl-bench"  # benchmarks/newsarc_run.py
+
+    def running() -> bool:  # kill and replace only while the crawl runs (not once finishing)
+        crawl = registry.current(slug)
+        return crawl is not None and crawl.status == "running"
+
     procs = [start(i) for i in range(args.n)]
     started = len(procs)
     kills = 0
@@ -71,11 +81,7 @@ def workers_main(args: argparse.Namespace) -> int:
     while any(p.poll() is None for p in procs):
         if args.chaos and time.monotonic() >= next_kill:
             alive = [p for p in procs if p.poll() is None]
-            if (
-                alive
-                and all(p.returncode in (None,) for p in alive)
-                and not any(p.returncode == 0 for p in procs)
-            ):  # until a worker ends by itself: the crawl is over
+            if alive and running() and not any(p.returncode == 0 for p in procs):
                 victim = rng.choice(alive)
                 victim.send_signal(signal.SIGKILL)
                 victim.wait()

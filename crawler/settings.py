@@ -124,5 +124,5 @@ NEWSARC_WORKER_ID = None  # this worker's id (in WARC names); set by `newsarc cr
 NEWSARC_CLUSTER_EVENT = None  # the slug of the event the worker crawls (Redis key prefix)
 NEWSARC_CLUSTER_CREATED = False  # this worker created the crawl (copies the state into Redis)
 NEWSARC_LEASE_TTL = 60.0  # seconds a leased request stays with a worker that stopped beating
-NEWSARC_CLUSTER_MAX_ATTEMPTS = 3  # leases of one request before it goes to the failed list
+NEWSARC_CLUSTER_MAX_ATTEMPTS = 5  # leases of one request before it goes to the failed list
 NEWSARC_CLUSTER_MAX_PAGES = 0  # the crawl's page budget for all workers (event max_pages)

@@ -89,7 +89,8 @@ class ClusterUploadExtension(UploadExtension):
             stats = self.crawler.stats
             drained = self.uploader.drain(self.drain_timeout)
             registry.add_objects(keys, sorted(self._keys))
-            last = registry.leave(keys, worker, ttl)
+            # a worker killed just now still looks active: wait until it is known dead
+            last = registry.leave(keys, worker, ttl, wait=2 * ttl + 30)
             stats.set_value("newsarc/cluster/finisher", int(last))
             if last:
                 drained = self.finish(registry, event_dir) and drained

@@ -97,7 +97,11 @@ class WarcService:
             index=LiveIndex() if cdxj else None,
         )
 
-        adopted = unlisted_warcs(directory, Path(s.get("NEWSARC_EVENT_DIR") or directory.parent))
+        adopted = (
+            []  # a distributed crawl: its last worker adopts dead workers' files
+            if s.get("NEWSARC_REDIS_URL")
+            else unlisted_warcs(directory, Path(s.get("NEWSARC_EVENT_DIR") or directory.parent))
+        )
         if adopted:
             # an interrupted crawl's WARCs (repaired above, or rotated before it died): this crawl
             # indexes them, uploads them and lists them in its manifest

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,11 +56,17 @@ if ARGV[4] == '1' then redis.call('SADD', ARGV[1] .. 'active', ARGV[2]) end
 return tostring(now)
 """
 
-# ARGV: prefix, worker, ttl -> 1 when this worker is the last one and must finish the crawl
+# ARGV: prefix, worker, ttl -> 1: this worker is the last one and must finish the crawl;
+# 0: others are still active (alive, or killed less than ttl ago): ask again; -1: another
+# live worker finishes it
 LEAVE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
 local p, wid, ttl = ARGV[1], ARGV[2], tonumber(ARGV[3])
+if redis.call('HGET', KEYS[1], 'id') ~= ARGV[4] or redis.call('HGET', KEYS[1], 'status') == 'done'
+then
+  return -1  -- finished already (its keys are gone): nothing left to do
+end
 redis.call('SREM', p .. 'active', wid)
 local info = redis.call('HGET', p .. 'w', wid)
 if info then
@@ -75,13 +82,19 @@ for _, other in ipairs(redis.call('SMEMBERS', p .. 'active')) do
     redis.call('HINCRBY', p .. 'n', 'workers_lost', 1)
   end
 end
+local finisher = redis.call('GET', p .. 'finisher')
+if finisher and finisher ~= wid then
+  local raw = redis.call('HGET', p .. 'w', finisher)
+  local beat = raw and tonumber(cjson.decode(raw)['beat'] or 0) or 0
+  if now - beat <= ttl then return -1 end
+end
 if redis.call('SCARD', p .. 'active') > 0 then return 0 end
 if redis.call('SETNX', p .. 'finisher', wid) == 1 then
   redis.call('HSET', KEYS[1], 'status', 'finishing')
   return 1
 end
 -- the finisher died before writing the manifest (no heartbeat): this worker takes over
-local finisher = redis.call('GET', p .. 'finisher')
+finisher = redis.call('GET', p .. 'finisher')
 local raw = redis.call('HGET', p .. 'w', finisher)
 local beat = raw and tonumber(cjson.decode(raw)['beat'] or 0) or 0
 if finisher ~= wid and now - beat > ttl then
@@ -89,7 +102,7 @@ if finisher ~= wid and now - beat > ttl then
   redis.call('HINCRBY', p .. 'n', 'finishers_lost', 1)
   return 1
 end
-return 0
+return -1
 """
 
 
@@ -173,9 +186,30 @@ class Registry:
     ) -> float:
         return float(self._beat(args=[keys.prefix, worker, json.dumps(info), "1" if join else "0"]))
 
-    def leave(self, keys: CrawlKeys, worker: str, ttl: float) -> bool:
-        """This worker is done. True when it was the last live one: it finishes the crawl."""
-        return bool(self._leave(keys=[event_key(keys.slug)], args=[keys.prefix, worker, ttl]))
+    def leave(
+        self,
+        keys: CrawlKeys,
+        worker: str,
+        ttl: float,
+        *,
+        wait: float = 0.0,
+        sleep: Any = time.sleep,
+    ) -> bool:
+        """This worker is done. True when it is the last live one: it finishes the crawl.
+
+        A worker killed less than ``ttl`` ago still counts as active; with ``wait``, this
+        worker asks again (once a second, up to ``wait`` seconds) until the others have left
+        or are known dead, so that somebody always finishes the crawl."""
+        deadline = time.monotonic() + wait
+        while True:
+            answer = int(
+                self._leave(
+                    keys=[event_key(keys.slug)], args=[keys.prefix, worker, ttl, keys.crawl_id]
+                )
+            )
+            if answer != 0 or time.monotonic() >= deadline:
+                return answer == 1
+            sleep(1.0)
 
     def workers(self, keys: CrawlKeys) -> dict[str, dict[str, Any]]:
         active = {decode(w) for w in self.client.smembers(keys.active)}

@@ -93,7 +93,7 @@ class ClusterWorker:
             worker,
             url=url,
             lease_ttl=s.getfloat("NEWSARC_LEASE_TTL", 60.0),
-            max_attempts=s.getint("NEWSARC_CLUSTER_MAX_ATTEMPTS", 3),
+            max_attempts=s.getint("NEWSARC_CLUSTER_MAX_ATTEMPTS", 5),
             created=s.getbool("NEWSARC_CLUSTER_CREATED"),
         )
         ext.max_pages = s.getint("NEWSARC_CLUSTER_MAX_PAGES", 0)
@@ -105,8 +105,9 @@ class ClusterWorker:
         crawler.signals.connect(ext.response_received, signal=signals.response_received)
         return ext
 
-    def response_received(self, **_: Any) -> None:
-        self._pages += 1
+    def response_received(self, request: Any = None, **_: Any) -> None:
+        if request is None or not request.meta.get("newsarc_redo"):  # a re-fetch: counted once
+            self._pages += 1
 
     def count_pages(self) -> None:
         """Add this worker's new responses to the crawl's count; past ``max_pages``, the

@@ -112,10 +112,7 @@ class IncrementalMiddleware:
 
     def process_request(self, request: Request) -> Response | None:
         if request.meta.get("newsarc_redo"):
-            # a distributed crawl's request whose worker died mid-way: fetched again in full
-            # (its state may say "fetched" while its record sits in the dead worker's WARC)
-            self.stats.inc_value("newsarc/incremental/redone")
-            return None
+            return self._redo(request)
         try:
             known = self.state.get(request.url)
         except StorageError:  # an unreadable state: fetch as if the URL were new
@@ -140,6 +137,23 @@ class IncrementalMiddleware:
                 self.stats.inc_value("newsarc/incremental/conditional")
         return None
 
+    def _redo(self, request: Request) -> Response | None:
+        """A distributed crawl's request whose worker died before acknowledging it. If that
+        worker archived the response (the state says where), it is analysed from there, as a
+        resumed crawl does: same capture, same article id, same place in the dedup log, no
+        second fetch. Otherwise it is fetched again, in full."""
+        try:
+            known = self.state.get(request.url)
+        except StorageError:
+            known = None
+        if known is not None and known.warc and known.record_id:
+            replayed = self._replay(request, known)
+            if replayed is not None:
+                self.stats.inc_value("newsarc/incremental/redo_replayed")
+                return replayed
+        self.stats.inc_value("newsarc/incremental/redone")
+        return None
+
     def _not_due(self, request: Request, known: UrlState) -> Response:
         if known.kind in self.replay_kinds and known.warc:
             replayed = self._replay(request, known)
@@ -153,6 +167,8 @@ class IncrementalMiddleware:
         """The URL's last full response, read back from its WARC (None if it is not here)."""
         where = known.warc or {}
         path = self.warc_dir / str(where.get("filename"))
+        if not path.exists():  # still open (a worker of a distributed crawl died writing it):
+            path = path.with_name(path.name + ".open")  # its complete records are readable
         try:
             with path.open("rb") as fh:
                 fh.seek(int(where["offset"]))  # type: ignore[call-overload]

@@ -28,7 +28,8 @@ logger = logging.getLogger(__name__)
 class TrapMiddleware:
     """Refuses spider-trap URLs (``IgnoreRequest``, stat ``newsarc/trap/<reason>``).
 
-    robots.txt requests, ``meta["newsarc_seed"]`` requests and retries are exempt from (and not
+    robots.txt requests, ``meta["newsarc_seed"]`` requests, retries and a distributed crawl's
+    second fetch of a request whose worker died are exempt from (and not
     counted towards) the per-host page cap. The calendar check runs only when the spider has an
     ``event`` with ``start``, ``end`` and ``sources.window_slack_days``.
     """
@@ -64,6 +65,7 @@ class TrapMiddleware:
             meta.get("newsarc_seed") is True
             or RETRY_AFTER_TIMES_META in meta
             or "retry_times" in meta
+            or meta.get("newsarc_redo") is True  # fetched again after its worker died: counted
             or urlparse_cached(request).path == "/robots.txt"
         )
         reason = self.filter.check(request.url, count_page=not exempt)

@@ -107,6 +107,25 @@ def test_a_dead_worker_does_not_keep_the_crawl_open(client) -> None:  # type: ig
     assert reg.leave(crawl.keys, "alive", ttl=-1) is True  # "dead" stopped beating
 
 
+def test_the_last_worker_waits_for_one_killed_a_moment_ago(client) -> None:  # type: ignore[no-untyped-def]
+    reg = Registry(client)
+    crawl = reg.open_crawl("ev", "C1", event_text="x", event_name="e", output="/o")
+    assert crawl is not None
+    reg.beat(crawl.keys, "killed", {}, join=True)  # beat a moment ago, then SIGKILL
+    reg.beat(crawl.keys, "last", {}, join=True)
+    asked = []
+
+    def sleep(seconds: float) -> None:  # the killed worker's heartbeat goes stale meanwhile
+        asked.append(seconds)
+        client.hset(crawl.keys.w, "killed", '{"beat": 0}')
+
+    assert reg.leave(crawl.keys, "last", ttl=60, wait=30, sleep=sleep) is True
+    assert asked == [1.0]  # asked again once, then finished the crawl
+    assert reg.leave(crawl.keys, "other", ttl=60) is False  # "last" finishes it, alive
+    reg.finish(crawl.keys, {})
+    assert reg.leave(crawl.keys, "late", ttl=60) is False  # finished: never a second finisher
+
+
 def test_redis_state_round_trips_with_sqlite(client, tmp_path) -> None:  # type: ignore[no-untyped-def]
     state = RedisCrawlState(client, KEYS)
     a = UrlState("http://a.test/1", kind="article", etag='"x"', next_due=10.0, revision=2,

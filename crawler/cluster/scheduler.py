@@ -207,7 +207,7 @@ class ClusterScheduler(BaseScheduler):
         self.worker.held.add(lease.fingerprint)
         self.stats.inc_value("scheduler/dequeued")
         self.stats.inc_value("newsarc/cluster/leased")
-        if lease.attempt > 1:  # its last holder died: fetch and analyse it again in full
+        if lease.attempt > 1:  # its last holder died: done again (crawler/middlewares/incremental)
             request.meta["newsarc_redo"] = True
             self.stats.inc_value("newsarc/cluster/leased_again")
         return request

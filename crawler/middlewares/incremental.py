@@ -44,6 +44,7 @@ from scrapy.http import Headers
 from scrapy.responsetypes import responsetypes
 from scrapy.utils.httpobj import urlparse_cached
 
+from archive.cdxj.indexing import warc_key
 from archive.errors import StorageError
 from archive.state import UrlState, kind_of
 from archive.state.schedule import SOURCE_KINDS, RefetchPolicy, reschedule
@@ -51,6 +52,7 @@ from archive.warc import records as warc
 from archive.warc.http import HttpParseError, parse_response
 from archive.warc.reader import RecordFormatError, parse_record
 from pipelines.state import CrawlStateExtension
+from pipelines.upload import UploadExtension
 from pipelines.warc import WarcService
 
 if TYPE_CHECKING:
@@ -70,6 +72,24 @@ _ENTITY_TAG = re.compile(r'(?:W/)?"[^"]*"')  # RFC 9110 §8.8.3
 PROFILE_STAT = {warc.REVISIT_NOT_MODIFIED: "not_modified", warc.REVISIT_IDENTICAL: "identical"}
 
 
+def stored_warcs(storage: Any, slug: str) -> Callable[[str], bool]:
+    """Whether ``<slug>/warc/<name>`` is in ``storage`` (a stored file stays stored: cached)."""
+    known: set[str] = set()
+
+    def stored(name: str) -> bool:
+        if name in known:
+            return True
+        try:
+            found = bool(storage.exists(warc_key(slug, name)))
+        except StorageError:
+            found = False
+        if found:
+            known.add(name)
+        return found
+
+    return stored
+
+
 class IncrementalMiddleware:
     def __init__(
         self,
@@ -81,8 +101,12 @@ class IncrementalMiddleware:
         resume: bool = False,
         schedule: Callable[..., None] | None = None,
         clock: Callable[[], float] = time.time,
+        stored: Callable[[str], bool] | None = None,
     ) -> None:
         self.state = state
+        # whether a WARC file is stored already; a revisit may only refer to a record in a
+        # stored file (a distributed crawl: another worker's open file may yet be lost)
+        self.stored = stored or (lambda _name: True)
         self.stats = stats
         self.warc_dir = warc_dir
         self.full = full
@@ -98,6 +122,10 @@ class IncrementalMiddleware:
             raise NotConfigured("no crawl state (NEWSARC_INCREMENTAL)")
         s = crawler.settings
         warc = crawler.get_extension(WarcService)
+        upload = crawler.get_extension(UploadExtension)
+        stored = None
+        if s.get("NEWSARC_REDIS_URL") and upload is not None:
+            stored = stored_warcs(upload.uploader.storage, upload.slug)
         return cls(
             ext.state,
             crawler.stats,
@@ -106,6 +134,7 @@ class IncrementalMiddleware:
             resume=bool(warc is not None and warc.adopted),
             schedule=ext.schedule,
             clock=ext.clock,
+            stored=stored,
         )
 
     # -- requests ---------------------------------------------------------------------------------
@@ -124,6 +153,11 @@ class IncrementalMiddleware:
         if not robots and not self.full and known.next_due > self.clock():
             return self._not_due(request, known)
         if known.record_id and known.payload_digest and known.record_date:
+            if not self.stored(str((known.warc or {}).get("filename"))):
+                # its last capture is in a file not stored yet (another worker's, open): fetch
+                # it unconditionally and write a full record, never a revisit pointing there
+                self.stats.inc_value("newsarc/incremental/previous_not_stored")
+                return None
             request.meta["newsarc_previous"] = warc.Previous(
                 known.record_id, request.url, known.record_date, known.payload_digest
             )

@@ -117,6 +117,9 @@ def test_three_workers_archive_what_one_process_does(
         u: a["text_sha256"] for u, a in one_articles.items()
     }
     assert kinds == one_kinds  # the same dedup verdicts: one shared, ordered log
+    # a first crawl: no revisit may point into another worker's file, open at the time
+    revisits = [r for r in warc_records(out / SLUG / "warc") if r.get("WARC-Type") == "revisit"]
+    assert revisits == []
     stories = {a["story"] for a in articles.values()}
     assert len(stories) == len({a["story"] for a in one_articles.values()})
     # each worker names its WARCs (Annex C crawlhost) and its part of the article set

@@ -80,8 +80,8 @@ class ClusterWorker:
     def from_crawler(cls, crawler: Crawler) -> ClusterWorker:
         s = crawler.settings
         url = s.get("NEWSARC_REDIS_URL")
-        if not url:
-            raise NotConfigured("no NEWSARC_REDIS_URL: an embedded crawl")
+        if not url:  # an embedded crawl (no message: Scrapy would print it as a warning)
+            raise NotConfigured
         worker = s.get("NEWSARC_WORKER_ID")
         slug, crawl_id = s.get("NEWSARC_CLUSTER_EVENT"), s.get("NEWSARC_CRAWL_ID")
         if not (worker and slug and crawl_id):

@@ -217,3 +217,9 @@ def test_two_workers_never_hit_one_host_faster_than_its_delay(
     assert paths["/robots.txt"] <= 2  # each worker reads robots.txt itself
     gaps = [b - a for a, b in itertools.pairwise(times)]
     assert min(gaps) >= 0.95, gaps
+
+
+def test_an_embedded_crawl_says_nothing_about_the_cluster(demo_crawl: DemoCrawl) -> None:
+    # the cluster's components are off without Redis, quietly (Scrapy prints a NotConfigured
+    # message as a warning)
+    assert "ClusterWorker" not in demo_crawl.stderr and "Disabled" not in demo_crawl.stderr

@@ -33,7 +33,7 @@ from archive.errors import StorageError
 from archive.state.redis import RedisCrawlState
 from archive.state.sqlite import SqliteCrawlState, state_path
 from archive.version import VERSION
-from archive.warc.repair import repair_directory, worker_writing
+from archive.warc.repair import repair_directory, worker_alive, worker_writing
 from pipelines.stages import replica_path
 from pipelines.upload import KEPT_FILES, UploadExtension
 from pipelines.warc import unlisted_warcs
@@ -188,7 +188,7 @@ class ClusterUploadExtension(UploadExtension):
         for part in sorted((event_dir / "articles").glob(f"{self.crawl_id}.*.jsonl")):
             key = self.uploader.key_for(part)
             owner = part.name[len(self.crawl_id) + 1 : -len(".jsonl")]
-            if key in objects or worker_alive(event_dir, owner):
+            if key in objects or worker_alive(event_dir, owner) is not None:
                 continue
             data = part.read_bytes()
             if data and not data.endswith(b"\n"):
@@ -237,23 +237,6 @@ class _Heartbeat:
     def stop(self) -> None:
         self._stop.set()
         self._thread.join()
-
-
-def worker_alive(event_dir: Path, worker: str) -> bool:
-    """Whether the worker holds its lock (``<event>/workers/<worker>.lock``) on this machine."""
-    import fcntl
-
-    lock = event_dir / "workers" / f"{worker}.lock"
-    try:
-        with lock.open("r") as fh:
-            try:
-                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                return True
-            fcntl.flock(fh, fcntl.LOCK_UN)
-    except OSError:
-        return False
-    return False
 
 
 def _failed(client: Any, keys: CrawlKeys) -> dict[str, Any]:

@@ -50,6 +50,14 @@ local function release(p, fp)
     redis.call('HDEL', p .. 'ly', fp)
   end
 end
+-- a request leaves the queue and its lease for good (done or failed); its attempts are kept
+-- by the caller that wants them (a failed request must not be retried past max_attempts)
+local function forget(p, fp)
+  release(p, fp)
+  redis.call('ZREM', p .. 'l', fp)
+  redis.call('ZREM', p .. 'q', fp)
+  for _, field in ipairs({'o', 'r', 'p', 'h'}) do redis.call('HDEL', p .. field, fp) end
+end
 local function leased_floor(p)
   local floor = nil
   local counts = redis.call('HGETALL', p .. 'lc')
@@ -117,8 +125,7 @@ local function requeue(p, now, max, limit)
       local data = redis.call('HGET', p .. 'r', fp)
       redis.call('HSET', p .. 'f', fp, cjson.encode({request = data, attempts = n,
         error = 'lease expired ' .. n .. ' times (last holder ' .. owner .. ' died?)'}))
-      redis.call('HDEL', p .. 'r', fp)
-      redis.call('HDEL', p .. 'p', fp)
+      forget(p, fp)
       redis.call('HINCRBY', p .. 'n', 'failed', 1)
     else
       redis.call('ZADD', p .. 'q', tonumber(redis.call('HGET', p .. 'p', fp) or '0'), fp)
@@ -180,14 +187,8 @@ for i = 3, #ARGV do
     redis.call('HSET', seen_key(fp), string.sub(fp, 4), 1)
     acked = acked + 1
   end
-  release(p, fp)
-  redis.call('ZREM', p .. 'l', fp)
-  redis.call('ZREM', p .. 'q', fp)
-  redis.call('HDEL', p .. 'o', fp)
-  redis.call('HDEL', p .. 'r', fp)
-  redis.call('HDEL', p .. 'p', fp)
+  forget(p, fp)
   redis.call('HDEL', p .. 'a', fp)
-  redis.call('HDEL', p .. 'h', fp)
 end
 redis.call('HINCRBY', p .. 'n', 'done', acked)
 if others > 0 then redis.call('HINCRBY', p .. 'n', 'done_twice', others) end
@@ -209,13 +210,7 @@ for i = 3, #ARGV, 2 do
       attempts = tonumber(redis.call('HGET', p .. 'a', fp) or '1'), worker = wid}))
     failed = failed + 1
   end
-  release(p, fp)
-  redis.call('ZREM', p .. 'l', fp)
-  redis.call('ZREM', p .. 'q', fp)
-  redis.call('HDEL', p .. 'o', fp)
-  redis.call('HDEL', p .. 'r', fp)
-  redis.call('HDEL', p .. 'p', fp)
-  redis.call('HDEL', p .. 'h', fp)
+  forget(p, fp)
 end
 redis.call('HINCRBY', p .. 'n', 'failed', failed)
 return failed

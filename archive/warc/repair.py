@@ -69,6 +69,9 @@ def repair_file(path: str | os.PathLike[str]) -> RepairResult:
     return RepairResult(src, final, records, good_end, size - good_end)
 
 
+WORKERS_DIR = "workers"  # <event>/workers/<worker>.lock: held while a cluster worker lives
+
+
 def live_writer(path: Path) -> str | None:
     """Who is writing the ``.open`` file ``path`` (``<event>/warc/<name>.open``), if a live crawl
     holds that event's lock; None when its writer is provably dead (or there is no lock)."""
@@ -87,24 +90,32 @@ def live_writer(path: Path) -> str | None:
 def worker_writing(path: Path, event_dir: Path) -> str | None:
     """The live worker of a distributed crawl that names ``path`` (``…-<worker>.warc.gz``):
     each holds ``<event>/workers/<worker>.lock`` (flock) while it lives."""
-    import fcntl
-
     name = path.name.split(".warc.gz")[0]
-    workers = event_dir / "workers"
+    workers = event_dir / WORKERS_DIR
     if not workers.is_dir():
         return None
     for lock in workers.glob("*.lock"):
-        if not name.endswith("-" + lock.stem):
-            continue
-        try:
-            with lock.open("r") as fh:
-                try:
-                    fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                except BlockingIOError:
-                    return f"worker {lock.stem} ({fh.read().strip()})"
-                fcntl.flock(fh, fcntl.LOCK_UN)
-        except OSError:
-            continue
+        if name.endswith("-" + lock.stem):
+            holder = worker_alive(event_dir, lock.stem)
+            if holder is not None:
+                return holder
+    return None
+
+
+def worker_alive(event_dir: Path, worker: str) -> str | None:
+    """Who holds ``<event>/workers/<worker>.lock`` (flock, held by a live worker of a
+    distributed crawl on this machine); None when nobody does: that worker is dead."""
+    import fcntl
+
+    try:
+        with (event_dir / WORKERS_DIR / f"{worker}.lock").open("r") as fh:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return f"worker {worker} ({fh.read().strip()})"
+            fcntl.flock(fh, fcntl.LOCK_UN)
+    except OSError:
+        return None
     return None
 
 

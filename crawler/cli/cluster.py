@@ -21,6 +21,19 @@ from crawler.cli.help import ExampleCommand
 REDIS_HELP = "Redis of the distributed crawls (redis://host:port/db)."
 
 
+def _connect(url: str) -> Any:
+    """A client for ``url``, or exit 4 with one line naming the server (never its password)."""
+    from archive.cluster.connection import connect, ping
+
+    client = connect(url)
+    try:
+        ping(client, url)
+    except ClusterError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(ExitCode.NOTHING)
+    return client
+
+
 @click.command(cls=ExampleCommand)
 @click.option("--redis", "url", required=True, metavar="URL", envvar="NEWSARC_REDIS_URL",
               help=REDIS_HELP)  # fmt: skip
@@ -40,16 +53,10 @@ def worker(url: str, spool: str, exit_when_idle: bool, poll: float, verbose: int
 
         newsarc worker --redis redis://10.0.0.5:6379/0
     """
-    from archive.cluster.connection import connect, ping, redacted
+    from archive.cluster.connection import redacted
     from archive.cluster.registry import Registry
 
-    client = connect(url)
-    try:
-        ping(client, url)
-    except ClusterError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(ExitCode.NOTHING)
-    registry = Registry(client)
+    registry = Registry(_connect(url))
     click.echo(f"worker waiting for crawls on {redacted(url)}", err=True)
     code: int = ExitCode.OK
     try:
@@ -90,7 +97,6 @@ def status(event: str, url: str, as_json: bool) -> None:
 
         newsarc status events/wang-yi-moscow-2025.toml --redis redis://10.0.0.5:6379/0
     """
-    from archive.cluster.connection import connect, ping
     from archive.cluster.frontier import Frontier
     from archive.cluster.registry import Registry
 
@@ -99,12 +105,7 @@ def status(event: str, url: str, as_json: bool) -> None:
         from crawler.event.spec import load_event
 
         slug = load_event(event).slug
-    client = connect(url)
-    try:
-        ping(client, url)
-    except ClusterError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(ExitCode.NOTHING)
+    client = _connect(url)
     registry = Registry(client)
     crawl = registry.current(slug)
     if crawl is None:

@@ -25,6 +25,7 @@ from twisted.internet import task
 from archive.cluster.connection import UNAVAILABLE, CrawlKeys, connect, redacted
 from archive.cluster.frontier import Frontier
 from archive.cluster.registry import Registry
+from archive.warc.repair import WORKERS_DIR
 from crawler.cluster.gate import HostGate
 from pipelines.warc import WarcService
 
@@ -32,7 +33,6 @@ if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
 logger = logging.getLogger(__name__)
-WORKERS_DIR = "workers"  # <event>/workers/<worker>.lock: held (flock) while the worker lives
 
 
 class ClusterWorker:

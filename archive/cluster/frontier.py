@@ -217,6 +217,23 @@ return failed
 """
 )
 
+# ARGV: prefix, worker, ttl, fp, score, data -> 1 when this worker now holds fp's lease (a
+# redirect target it follows), 0 when fp is done, queued or leased already (it is not followed)
+CLAIM = (
+    _NOW
+    + _SEEN
+    + """
+local p, wid, ttl, fp = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4]
+if is_seen(fp) or redis.call('HEXISTS', p .. 'r', fp) == 1 then return 0 end
+redis.call('HSET', p .. 'r', fp, ARGV[6])
+redis.call('HSET', p .. 'p', fp, ARGV[5])
+redis.call('ZADD', p .. 'l', now + ttl, fp)
+redis.call('HSET', p .. 'o', fp, wid)
+redis.call('HINCRBY', p .. 'a', fp, 1)
+return 1
+"""
+)
+
 # ARGV: prefix, worker, ttl, fp... -> leases renewed (those still held by this worker)
 RENEW = (
     _NOW
@@ -272,6 +289,7 @@ class Frontier:
         self._ack = client.register_script(ACK)
         self._fail = client.register_script(FAIL)
         self._renew = client.register_script(RENEW)
+        self._claim = client.register_script(CLAIM)
         self._sizes = client.register_script(SIZES)
 
     @staticmethod
@@ -319,6 +337,12 @@ class Frontier:
         for fp, error in failures:
             args += [fp, error[:500]]
         return int(self._fail(args=args))
+
+    def claim(self, worker: str, fingerprint: str, priority: int, data: bytes) -> bool:
+        """Lease ``fingerprint`` to ``worker`` unless it is done, queued or leased already
+        (a redirect's target: fetched by one worker only, as Scrapy's dupefilter would)."""
+        args = [self.keys.prefix, worker, self.lease_ttl, fingerprint, self.score(priority), data]
+        return bool(self._claim(args=args))
 
     def renew(self, worker: str, fingerprints: list[str]) -> int:
         if not fingerprints:

@@ -136,9 +136,19 @@ class ClusterScheduler(BaseScheduler):
         lease = request.meta.get(LEASE)
         if lease is not None and lease in self.pending:  # a retry or redirect of a lease here
             entry = self.pending[lease]
-            entry[0] += 1
             fp = self.fingerprint(request)
-            if fp != lease:
+            if fp != lease and fp not in entry[1]:  # a redirect: its target is fetched once
+                assert self.spider is not None
+                data = encode_request(request, self.spider)
+                claim = lambda: self.worker.frontier.claim(  # noqa: E731
+                    self.worker.worker, fp, request.priority, data
+                )
+                if self.worker.call(claim, default=True) is False:
+                    self.stats.inc_value("newsarc/cluster/redirect_known")
+                    return False  # done, queued or leased elsewhere (Scrapy drops it too)
+                self.worker.held.add(fp)
+            entry[0] += 1
+            if fp != lease and fp not in entry[1]:
                 entry[1].append(fp)
             self.local.append(request)
             return True

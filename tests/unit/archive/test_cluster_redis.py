@@ -214,3 +214,13 @@ def test_a_crawl_whose_finisher_died_is_finished_by_the_next_worker(client) -> N
     reg.beat(crawl.keys, "w2", {}, join=True)
     assert reg.leave(crawl.keys, "w2", ttl=-1) is True  # and takes the end of the crawl over
     assert Frontier(client, crawl.keys).counters()["finishers_lost"] == 1
+
+
+def test_a_redirect_target_is_claimed_by_one_worker_only(client) -> None:  # type: ignore[no-untyped-def]
+    f = Frontier(client, KEYS)
+    assert f.claim("w1", "7000000000000001", 0, b"target") is True
+    assert f.claim("w2", "7000000000000001", 0, b"target") is False  # leased by w1
+    assert f.push([("7000000000000001", 0, b"link")]) == 0  # a link to it is not queued again
+    assert f.sizes() == (0, 1)
+    f.ack("w1", ["7000000000000001"])
+    assert f.claim("w2", "7000000000000001", 0, b"target") is False  # done

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -12,10 +13,15 @@ from typing import Any
 
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
+from scrapy.utils.ossignal import install_shutdown_handlers, signal_names
 
 from crawler.event.spec import EventSpec
+from crawler.signals import force_stop
 from crawler.spiders.event import EventSpider
+from pipelines.upload import FORCED, FORCED_REASON
 
+logger = logging.getLogger("newsarc")
+QUIET_LOG_FORMAT = "%(asctime)s %(levelname)s: %(message)s"
 LOG_LEVELS = {0: "WARNING", 1: "INFO", 2: "DEBUG"}
 
 
@@ -27,7 +33,7 @@ class CrawlOptions:
     connect_to: dict[str, str] | None = None
     allow_private_addresses: bool = False
     verbose: int = 0
-    progress: bool = False
+    progress: str = ""  # "line" (a terminal), "log" (a line every NEWSARC_LOG_INTERVAL) or ""
     operator: str = ""
     extra: dict[str, Any] | None = None
 
@@ -43,10 +49,13 @@ def crawl_settings(options: CrawlOptions) -> Settings:
         "NEWSARC_ALLOW_PRIVATE_ADDRESSES": options.allow_private_addresses,
         "LOG_LEVEL": LOG_LEVELS.get(options.verbose, "DEBUG"),
     }
+    if not options.verbose:  # quiet: warnings for people, without Scrapy's logger names
+        values["LOG_FORMAT"] = QUIET_LOG_FORMAT
     if options.operator:
         values["NEWSARC_OPERATOR"] = options.operator
     values.update(options.extra or {})
     if options.progress:
+        values["NEWSARC_PROGRESS"] = options.progress
         values["EXTENSIONS"] = {
             **settings.getdict("EXTENSIONS"),
             **values.get("EXTENSIONS", {}),
@@ -100,14 +109,57 @@ def batch_scheduling(enabled: bool = True) -> Iterator[None]:
             os.sched_setscheduler(0, before, before_param)
 
 
+class CrawlProcess(CrawlerProcess):
+    """Scrapy's process with newsarc's Ctrl-C (and SIGTERM).
+
+    The first stops scheduling and lets the downloads in flight finish (Scrapy's graceful
+    stop), and says so on stderr even in quiet mode. The second stops now, yet through the
+    ordinary close: the downloads in flight are cancelled (:data:`crawler.signals.force_stop`),
+    so the WARC files are sealed, articles, state and manifest written, and the crawl ends
+    with ``shutdown (forced)``. Only a third is Scrapy's unclean stop of the reactor.
+    """
+
+    def _signal_shutdown(self, signum: int, _: Any) -> None:
+        from twisted.internet import reactor
+
+        install_shutdown_handlers(self._signal_force)
+        reactor.callFromThread(self._announce_stop, signum)
+        reactor.callFromThread(self._graceful_stop_reactor)
+
+    def _signal_force(self, signum: int, _: Any) -> None:
+        from twisted.internet import reactor
+
+        install_shutdown_handlers(self._signal_kill)  # a third: Scrapy's unclean stop
+        reactor.callFromThread(self._force_stop, signum)
+
+    def _announce_stop(self, signum: int) -> None:
+        active = sum(len(c.engine.downloader.active) for c in self.crawlers if c.engine is not None)
+        again = "Ctrl-C" if signum == signal.SIGINT else signal_names[signum]
+        logger.warning(
+            "stopping: finishing %d download%s, %s again to stop now",
+            active,
+            "" if active == 1 else "s",
+            again,
+        )
+
+    def _force_stop(self, signum: int) -> None:
+        logger.warning("stopping now: downloads in flight cancelled, sealing the WARC files")
+        for crawler in self.crawlers:
+            crawler.stats.set_value(FORCED, 1)
+            crawler.signals.send_catch_log(signal=force_stop)
+
+
 def run_crawl(event: EventSpec, options: CrawlOptions) -> dict[str, Any]:
     """Crawl ``event`` to completion (blocking). Returns the crawl's Scrapy stats."""
     settings = crawl_settings(options)
     with batch_scheduling(settings.getbool("NEWSARC_BATCH_SCHEDULING", True)):
-        process = CrawlerProcess(settings)
+        process = CrawlProcess(settings)
         crawler = process.create_crawler(EventSpider)
         process.crawl(crawler, event=event)
         with logger_levels(settings.get("LOG_LEVEL")):
             process.start()
     sys.stderr.flush()
-    return dict(crawler.stats.get_stats() or {})
+    stats = dict(crawler.stats.get_stats() or {})
+    if stats.get(FORCED):
+        stats["finish_reason"] = FORCED_REASON
+    return stats

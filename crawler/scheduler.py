@@ -33,6 +33,9 @@ if TYPE_CHECKING:
 HOPS = "newsarc_hops"
 
 
+HELD = "newsarc/scheduler/held"  # stat: requests dequeued and held for a deeper layer, now
+
+
 def hops_of(request: Request) -> int:
     """The layer a request is scheduled in: its hops from a seed (``newsarc_layer`` if set:
     revision checks go last)."""
@@ -113,6 +116,8 @@ class LayeredScheduler(Scheduler):
             return None
         if self.held and self.held[0][0] <= floor:
             layer, _, _, waiting = heapq.heappop(self.held)
+            if self.stats is not None:
+                self.stats.set_value(HELD, len(self.held))
             return self._hand_out(waiting, layer)
         while True:
             request = super().next_request()
@@ -124,6 +129,8 @@ class LayeredScheduler(Scheduler):
             if self.stats is not None:
                 self.stats.inc_value("newsarc/scheduler/held_for_layer")
             heapq.heappush(self.held, (layer, -request.priority, next(self._seq), request))
+            if self.stats is not None:
+                self.stats.set_value(HELD, len(self.held))
 
     def has_pending_requests(self) -> bool:
         return bool(self.held) or super().has_pending_requests()

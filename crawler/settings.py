@@ -75,6 +75,7 @@ ITEM_PIPELINES: dict[str, int] = {
 DEFAULT_DROPITEM_LOG_LEVEL = "DEBUG"  # drops are counted in newsarc/* stats
 EXTENSIONS: dict[str, int | None] = {
     "crawler.cluster.worker.ClusterWorker": 50,  # only with NEWSARC_REDIS_URL: leases, heartbeat
+    "crawler.capture.failures.FailureLog": 60,  # expected fetch failures: counted, one line each
     "pipelines.warc.WarcService": 100,  # the WARC writer thread: handler, spider, upload use it
     "pipelines.upload.UploadExtension": 500,  # WARCs, texts, articles to storage; manifest last
     "pipelines.state.CrawlStateExtension": 550,  # per-URL state (fetched from storage by 500)
@@ -119,6 +120,8 @@ NEWSARC_ALLOW_PRIVATE_ADDRESSES = (
     False  # allow loopback/private/link-local targets (never metadata)
 )
 # --- distributed crawls (Redis; docs: README "Several machines") --------------------------------
+NEWSARC_LOG_INTERVAL = 30.0  # seconds between progress log lines and folded failure lines (0: off)
+NEWSARC_PROGRESS = None  # "line" (live, a terminal) or "log" (a line per interval); set by the CLI
 NEWSARC_REDIS_URL = None  # redis://host:port/db: this process is one worker of the event's crawl
 NEWSARC_WORKER_ID = None  # this worker's id (in WARC names); set by `newsarc crawl --redis`
 NEWSARC_CLUSTER_EVENT = None  # the slug of the event the worker crawls (Redis key prefix)

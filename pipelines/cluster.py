@@ -35,7 +35,7 @@ from archive.state.sqlite import SqliteCrawlState, state_path
 from archive.version import VERSION
 from archive.warc.repair import repair_directory, worker_alive, worker_writing
 from pipelines.stages import replica_path
-from pipelines.upload import KEPT_FILES, UploadExtension
+from pipelines.upload import KEPT_FILES, UploadExtension, finish_reason
 from pipelines.warc import unlisted_warcs
 
 if TYPE_CHECKING:
@@ -150,7 +150,7 @@ class ClusterUploadExtension(UploadExtension):
         info = {
             "newsarc": VERSION,
             "storage": storage.uri,
-            "finish_reason": stats.get_value("finish_reason"),
+            "finish_reason": finish_reason(stats.get_stats()),
             "cluster": {"workers": sorted(registry.workers(keys)), "frontier": counters,
                         "failed": list(_failed(client, keys).values())},
             "stats": {k: v for k, v in (stats.get_stats() or {}).items() if isinstance(v, int)},

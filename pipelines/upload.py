@@ -28,6 +28,15 @@ if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
 logger = logging.getLogger(__name__)
+FORCED = "newsarc/shutdown/forced"  # stat: the crawl was stopped by a second Ctrl-C
+FORCED_REASON = "shutdown (forced)"
+
+
+def finish_reason(stats: dict[str, Any]) -> str:
+    """The crawl's finish reason, ``shutdown (forced)`` after a second Ctrl-C."""
+    return FORCED_REASON if stats.get(FORCED) else str(stats.get("finish_reason") or "")
+
+
 # per-event files every crawl continues: kept in the spool, uploaded at the end of each crawl
 KEPT_FILES = ("dedup/index.sqlite", f"{STATE_DIR}/{STATE_FILE}")
 
@@ -184,7 +193,7 @@ class UploadExtension:
         info = {
             "newsarc": VERSION,
             "storage": self.uploader.storage.uri,
-            "finish_reason": stats.get_value("finish_reason"),
+            "finish_reason": finish_reason(stats.get_stats()),
             "stats": {k: v for k, v in (stats.get_stats() or {}).items() if isinstance(v, int)},
         }
         if done:

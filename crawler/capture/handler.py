@@ -31,6 +31,7 @@ import h11
 from scrapy.core.downloader.handlers._base_http import BaseHttpDownloadHandler
 from scrapy.exceptions import (
     CannotResolveHostError,
+    DownloadCancelledError,
     DownloadConnectionRefusedError,
     DownloadFailedError,
     DownloadTimeoutError,
@@ -56,6 +57,7 @@ from crawler.capture.proxy import (
     parse_proxy,
 )
 from crawler.capture.wire import build_request_bytes, redact_for_archive
+from crawler.signals import force_stop
 from pipelines.warc import WarcService
 
 if TYPE_CHECKING:
@@ -112,8 +114,33 @@ class CaptureDownloadHandler(BaseHttpDownloadHandler):
         self._default_delay = s.getfloat("DOWNLOAD_DELAY")
         self._per_host = s.getint("CONCURRENT_REQUESTS_PER_DOMAIN")
         ReportedOnce.install("scrapy.downloadermiddlewares.robotstxt")
+        self._inflight: set[asyncio.Future[Response]] = set()
+        self._aborted = False
+        crawler.signals.connect(self.abort, signal=force_stop)
+
+    def abort(self) -> None:
+        """Cancel every download in flight (a forced stop); each fails with
+        ``DownloadCancelledError`` and nothing of it is archived (it is fetched next time)."""
+        self._aborted = True
+        for task in list(self._inflight):
+            task.cancel()
 
     async def download_request(self, request: Request) -> Response:
+        if self._aborted:
+            raise DownloadCancelledError(f"{request.url}: the crawl was stopped")
+        task = asyncio.ensure_future(self._download_gated(request))
+        self._inflight.add(task)
+        try:
+            return await task
+        except asyncio.CancelledError:
+            if not (self._aborted and task.cancelled()):
+                raise
+            self.stats.inc_value("newsarc/shutdown/cancelled_downloads")
+            raise DownloadCancelledError(f"{request.url}: the crawl was stopped") from None
+        finally:
+            self._inflight.discard(task)
+
+    async def _download_gated(self, request: Request) -> Response:
         gate = self._gate
         if gate is None:
             return await self._download(request)
@@ -180,10 +207,12 @@ class CaptureDownloadHandler(BaseHttpDownloadHandler):
                 error = self._proxy_failed(request, failed)
             else:
                 error = DownloadConnectionRefusedError(str(exc))
+                error.__cause__ = exc
         except (OSError, h11.ProtocolError) as exc:
             if cap.raw:
                 cap.truncated = cap.truncated or "disconnect"
             error = DownloadFailedError(f"{request.url}: {exc}")
+            error.__cause__ = exc  # what kind of failure it was (crawler.capture.failures.classify)
         if route.forward and route.proxy is not None and cap.status == 407 and error is None:
             # the proxy's refusal, not the site's page: nothing to archive under the site's URL
             why = f"proxy {route.proxy.netloc} requires authentication"

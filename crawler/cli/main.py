@@ -24,6 +24,7 @@ from crawler.cli.replay import replay
 from crawler.cli.run import (
     connect_to_option,
     parse_size,
+    progress_mode,
     proxy_options,
     run_event,
     settings_option,
@@ -142,7 +143,7 @@ def crawl(
         connect_to=connect_to_option(connect_to),
         allow_private_addresses=allow_private_addresses,
         verbose=verbose,
-        progress=not verbose and not as_json and sys.stderr.isatty(),
+        progress=progress_mode(verbose, as_json),
         operator=operator,
         extra={
             "NEWSARC_WARC_MAX_SIZE": parse_size(warc_size),
@@ -187,7 +188,7 @@ def demo(out: str, spool: str, again: bool, as_json: bool, verbose: int) -> None
             storage=storage,
             connect_to=web.connect_to(),
             verbose=verbose,
-            progress=not verbose and not as_json and sys.stderr.isatty(),
+            progress=progress_mode(verbose, as_json),
             operator="newsarc demo",
             extra={"NEWSARC_FULL": True} if again else None,
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +42,16 @@ def connect_to_option(values: tuple[str, ...]) -> dict[str, str]:
             )
         out[host] = target
     return out
+
+
+def progress_mode(verbose: int, as_json: bool) -> str:
+    """The live line on a terminal; a log line every NEWSARC_LOG_INTERVAL elsewhere (cron,
+    systemd, nohup); nothing with -v (Scrapy logs its own stats) or on a terminal with --json."""
+    if verbose:
+        return ""
+    if sys.stderr.isatty():
+        return "" if as_json else "line"
+    return "log"
 
 
 _UNITS = {
@@ -86,7 +97,7 @@ def exit_code(stats: dict[str, Any]) -> int:
     reason = stats.get("finish_reason", "")
     if reason == "warc_write_error" or "newsarc/warc/write_error" in stats:
         return ExitCode.WARC
-    if reason == "shutdown":
+    if reason.startswith("shutdown"):
         return ExitCode.INTERRUPTED
     if stats.get("newsarc/upload/pending"):
         return ExitCode.STORAGE
@@ -101,6 +112,8 @@ def report(stats: dict[str, Any], *, as_json: bool, title: str, extra: dict[str,
     summary = CrawlSummary.from_stats(stats)
     if as_json:
         click.echo(json.dumps(summary.as_json(extra), default=str, sort_keys=True))
+        if verdict := summary.verdict():
+            click.echo(f"error: {verdict}", err=True)
         return
     table = Table(title=title, show_header=False, title_justify="left")
     table.add_column("what", style="bold")
@@ -109,7 +122,18 @@ def report(stats: dict[str, Any], *, as_json: bool, title: str, extra: dict[str,
         table.add_row(name, value)
     for name, value in extra.items():
         table.add_row(name, str(value))
-    Console().print(table)
+    console = Console()
+    console.print(table)
+    if hosts := summary.host_rows():
+        failing = Table(title="failing hosts", title_justify="left")
+        failing.add_column("host")
+        failing.add_column("failures", justify="right")
+        failing.add_column("reasons")
+        for row in hosts:
+            failing.add_row(*row)
+        console.print(failing)
+    if verdict := summary.verdict():
+        click.echo(f"error: {verdict}", err=True)
     if summary.finish_reason == "warc_write_error":
         click.echo(f"error: WARC write failed: {stats.get('newsarc/warc/write_error')}", err=True)
 

@@ -27,6 +27,7 @@ from scrapy.utils.request import request_from_dict
 
 from crawler.cluster.worker import ClusterWorker
 from crawler.scheduler import hops_of, on_request_done
+from crawler.signals import ABANDONED
 
 if TYPE_CHECKING:
     from scrapy import Request, Spider
@@ -227,6 +228,9 @@ class ClusterScheduler(BaseScheduler):
         lease = request.meta.get(LEASE)
         entry = self.pending.get(lease) if lease is not None else None
         if entry is None or lease is None:
+            return
+        if request.meta.get(ABANDONED):  # a forced stop: not acknowledged, the lease expires
+            del self.pending[lease]
             return
         if request.meta.get(FAILED):
             entry[2] = request.meta[FAILED]

@@ -81,6 +81,7 @@ class DemoWeb:
         self._lock = threading.Lock()
         self._logged = threading.Condition(self._lock)
         self._exchanges: list[Exchange] = []
+        self._delayed = 0  # delayed replies (the slow page) begun since start
         self._conns: dict[socket.socket, threading.Thread] = {}
 
     # -- lifecycle ----------------------------------------------------------------------------
@@ -184,6 +185,13 @@ class DemoWeb:
                 raise TimeoutError(f"demo web: condition not met within {timeout} s")
             return list(self._exchanges)
 
+    def wait_for_delayed(self, count: int = 1, timeout: float = 10.0) -> None:
+        """Block until ``count`` delayed replies (the slow page) have begun since the start:
+        the client that asked for the last one is waiting for it now (for slow_seconds)."""
+        with self._logged:
+            if not self._logged.wait_for(lambda: self._delayed >= count, timeout):
+                raise TimeoutError(f"demo web: {count} delayed replies not begun in {timeout} s")
+
     def _record(self, exchange: Exchange) -> None:
         with self._logged:
             self._exchanges.append(exchange)
@@ -228,8 +236,12 @@ class DemoWeb:
         self, conn: socket.socket, req: Request | None, raw: bytes, reply: Reply, started: float
     ) -> bool:
         closing = reply.close or req is None or req.wants_close or self._stopping.is_set()
-        if reply.delay and self._stopping.wait(reply.delay):
-            closing = True
+        if reply.delay:
+            with self._logged:
+                self._delayed += 1
+                self._logged.notify_all()
+            if self._stopping.wait(reply.delay):
+                closing = True
         pieces = reply_pieces(
             reply,
             closing=closing,

@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 import logging
+import sys
 from typing import TYPE_CHECKING, Any
 
+from scrapy import Request
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http.request import NO_CALLBACK
 from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet.defer import Deferred
 
+from crawler.capture.failures import FailureLog
 from crawler.policy.politeness import delay_floor
+from crawler.signals import fetch_failed
 
 if TYPE_CHECKING:
     from typing import Self
 
-    from scrapy import Request
     from scrapy.crawler import Crawler
     from scrapy.http import Response
     from scrapy.robotstxt import RobotParser
@@ -64,9 +69,12 @@ class CrawlDelayRobotsTxtMiddleware(RobotsTxtMiddleware):
         every later one, and ``None`` means "allow all": the third request to a new host
         ignored its robots.txt. Each waiter here gets its own branch of the result.
         """
-        pending = self._parsers.get(urlparse_cached(request).netloc)
+        netloc = urlparse_cached(request).netloc
+        if netloc not in self._parsers:
+            return await self._fetch_robots(request, netloc)
+        pending = self._parsers[netloc]
         if not isinstance(pending, Deferred):
-            return await super().robot_parser(request)
+            return pending
         branch: Deferred[RobotParser | None] = Deferred()
 
         def relay(result: Any) -> Any:
@@ -76,8 +84,46 @@ class CrawlDelayRobotsTxtMiddleware(RobotsTxtMiddleware):
         pending.addBoth(relay)
         return await maybe_deferred_to_future(branch)
 
+    async def _fetch_robots(self, request: Request, netloc: str) -> RobotParser | None:
+        """Scrapy's first-requester branch, with an expected failure (DNS, refused, TLS…)
+        as one counted line (crawler.capture.failures) instead of a traceback."""
+        self._parsers[netloc] = Deferred()
+        url = urlparse_cached(request)
+        robots_request = Request(
+            f"{url.scheme}://{netloc}/robots.txt",
+            priority=self.DOWNLOAD_PRIORITY,
+            meta={"dont_obey_robotstxt": True},
+            callback=NO_CALLBACK,
+        )
+        try:
+            response = await self.crawler.engine.download_async(robots_request)
+            await self._parse_robots(response, netloc, request)
+        except Exception as exc:
+            if not isinstance(exc, IgnoreRequest):
+                told = self.crawler.signals.send_catch_log(
+                    signal=fetch_failed, url=robots_request.url, exc=exc, exc_info=sys.exc_info()
+                )
+                if not told:
+                    logger.error(
+                        "Error downloading %(request)s: %(exc)s",
+                        {"request": robots_request, "exc": exc},
+                        exc_info=True,
+                        extra={"spider": self.crawler.spider},
+                    )
+            self._robots_error(exc, netloc)
+        self._stats.inc_value("robotstxt/request_count")
+        parser = self._parsers[netloc]
+        if isinstance(parser, Deferred):
+            return await maybe_deferred_to_future(parser)
+        return parser
+
     def process_request_2(self, rp: RobotParser | None, request: Request) -> None:
-        super().process_request_2(rp, request)
+        try:
+            super().process_request_2(rp, request)
+        except IgnoreRequest:
+            if (failures := self.crawler.get_extension(FailureLog)) is not None:
+                failures.record(request.url, "robots")
+            raise
         delay = self._crawl_delays.get(urlparse_cached(request).netloc)
         if delay is not None:  # re-applied per request: slots are garbage-collected when idle
             self._apply_crawl_delay(request, delay)

@@ -21,8 +21,9 @@ from urllib.parse import urlsplit
 
 import scrapy
 from scrapy import signals
-from scrapy.exceptions import CloseSpider, IgnoreRequest
+from scrapy.exceptions import CloseSpider, DownloadCancelledError, IgnoreRequest
 from scrapy.http import Response, TextResponse
+from scrapy.utils.log import failure_to_exc_info
 
 from archive.errors import WarcWriteError
 from crawler.discovery.feeds import parse_feed
@@ -32,6 +33,7 @@ from crawler.discovery.scope import Scope
 from crawler.discovery.sitemaps import parse_sitemap
 from crawler.event.settings import apply_event_settings
 from crawler.event.spec import EventSpec, load_event
+from crawler.signals import ABANDONED, fetch_failed
 from pipelines.extract.links import Link, extract_links
 from pipelines.extraction import ExtractionPipeline
 from pipelines.page import Page
@@ -320,12 +322,29 @@ class EventSpider(scrapy.Spider):
         request = failure.request
         self._queued.pop(request.url, None)
         name = type(failure.value).__name__
+        if failure.check(DownloadCancelledError):  # a forced stop: fetched by a later crawl
+            request.meta[ABANDONED] = True
+            logger.debug("cancelled: %s", request.url)
+            return
         if failure.check(IgnoreRequest) and name != "HttpError":
             # a policy decision (robots, guard, trap, size), already counted where it was made
             logger.debug("skipped: %s (%s)", request.url, failure.value)
             return
         self.crawler.stats.inc_value(f"newsarc/errors/{name}")
-        logger.info("fetch failed: %s (%s: %s)", request.url, name, failure.value)
+        told = self.crawler.signals.send_catch_log(
+            signal=fetch_failed,
+            url=request.url,
+            exc=failure.value,
+            exc_info=failure_to_exc_info(failure),
+        )
+        if not told:  # nobody counts failures (FailureLog disabled): the log has it all
+            logger.error(
+                "fetch failed: %s (%s: %s)",
+                request.url,
+                name,
+                failure.value,
+                exc_info=failure_to_exc_info(failure),
+            )
         if name != "HttpError":  # a distributed crawl lists it as failed, not done
             request.meta["newsarc_failed"] = f"{name}: {failure.value}"[:500]
 

@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import json
 import os
+import random
+import secrets
 import signal
 import subprocess
 import sys
 import time
+from collections import Counter
 from pathlib import Path
+from typing import Any
 
 from archive.warc.reader import iter_records
 from archive.warc.repair import scan_members
@@ -112,3 +116,54 @@ def test_sigterm_closes_the_warc_cleanly(tmp_path: Path) -> None:
     assert len(files) == 1 and not list(warc_dir.glob("*.open"))
     check = subprocess.run([sys.executable, "-m", "warcio.cli", "check", str(files[0])])
     assert check.returncode == 0
+
+
+def _articles(event_dir: Path) -> list[dict[str, Any]]:
+    records = []
+    for path in sorted((event_dir / "articles").glob("*.jsonl")):
+        records += [json.loads(line) for line in path.read_text().splitlines() if line]
+    return records
+
+
+def test_two_ctrl_c_at_random_moments_seal_everything(tmp_path: Path) -> None:
+    """Ten crawls into one archive, each stopped by two SIGINTs at random moments: each exits
+    130 with 'shutdown (forced)', seals its WARC (no .open), writes its manifest; the next,
+    uninterrupted crawl completes and no URL is 'unique' twice in the article sets."""
+    seed = secrets.randbits(32)
+    rng = random.Random(seed)
+    event_dir = tmp_path / SLUG
+    with DemoWeb(slow_seconds=120) as web:  # the slow page is in flight when the signals come
+        for round_ in range(10):
+            where = f"seed {seed}, round {round_}"
+            proc = start_crawl(web, tmp_path)
+            try:
+                web.wait_for_delayed(round_ + 1, timeout=60)
+                time.sleep(rng.uniform(0.0, 1.5))  # the random moments are the test's input
+                proc.send_signal(signal.SIGINT)
+                time.sleep(rng.uniform(0.0, 1.0))
+                proc.send_signal(signal.SIGINT)
+                stdout, stderr = proc.communicate(timeout=60)
+            finally:
+                if proc.poll() is None:
+                    proc.kill()
+            assert proc.returncode == 130, (where, stderr[-2000:])
+            assert "Traceback" not in stderr, (where, stderr[-2000:])
+            assert "stopping: finishing" in stderr and "again to stop now" in stderr, where
+            report = json.loads(stdout)
+            assert report["finish_reason"] == "shutdown (forced)", where
+            assert not list((event_dir / "warc").glob("*.open")), where
+            manifests = sorted((event_dir / "crawls").glob("*/manifest.json"))
+            assert len(manifests) == round_ + 1, where
+            manifest = json.loads(manifests[-1].read_text())
+            assert manifest["finish_reason"] == "shutdown (forced)", where
+    with DemoWeb(slow_seconds=0.1) as web:
+        again = newsarc(
+            "crawl", str(demo_event_path()), "--out", str(tmp_path), "--json", *connect_args(web)
+        )
+    assert again.returncode == 0, (seed, again.stderr[-2000:])
+    assert not list((event_dir / "warc").glob("*.open"))
+    for warc in sorted((event_dir / "warc").glob("*.warc.gz")):
+        check = subprocess.run([sys.executable, "-m", "warcio.cli", "check", str(warc)])
+        assert check.returncode == 0, (seed, warc.name)
+    unique = Counter(a["url"] for a in _articles(event_dir) if a["dup"]["kind"] == "unique")
+    assert unique and max(unique.values()) == 1, (seed, unique.most_common(3))

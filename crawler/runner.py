@@ -12,8 +12,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from scrapy.crawler import CrawlerProcess
+from scrapy.exceptions import DownloadCancelledError
 from scrapy.settings import Settings
 from scrapy.utils.ossignal import install_shutdown_handlers, signal_names
+from twisted.python.failure import Failure
 
 from crawler.event.spec import EventSpec
 from crawler.signals import force_stop
@@ -147,6 +149,20 @@ class CrawlProcess(CrawlerProcess):
         for crawler in self.crawlers:
             crawler.stats.set_value(FORCED, 1)
             crawler.signals.send_catch_log(signal=force_stop)
+            if crawler.engine is not None:
+                _cancel_queued(crawler.engine.downloader)
+
+
+def _cancel_queued(downloader: Any) -> None:
+    """Fail the requests waiting in the downloader's per-host queues (for a Crawl-delay or a
+    free slot) at once, rather than one per delay; the ones already sent were cancelled."""
+    for slot in list(getattr(downloader, "slots", {}).values()):
+        queue = getattr(slot, "queue", None)
+        while queue:
+            request, waiting = queue.popleft()
+            waiting.errback(
+                Failure(DownloadCancelledError(f"{request.url}: the crawl was stopped"))
+            )
 
 
 def run_crawl(event: EventSpec, options: CrawlOptions) -> dict[str, Any]:

@@ -58,7 +58,8 @@ def refusal_reason(ip: str, *, allow_private: bool) -> str | None:
 def parse_connect_to(items: dict[str, str] | None) -> dict[str, tuple[str, int]]:
     """``{"globe.test": "127.0.0.1:8080"}`` → ``{"globe.test": ("127.0.0.1", 8080)}``.
 
-    Keys are a host name or ``host:port``; values must be an IP address and port.
+    Keys are a host name, ``host:port``, or a pattern ``*.suffix`` (every host under it, with
+    or without ``:port``); values must be an IP address and port.
     """
     out: dict[str, tuple[str, int]] = {}
     for key, value in (items or {}).items():
@@ -71,6 +72,26 @@ def parse_connect_to(items: dict[str, str] | None) -> dict[str, tuple[str, int]]
     return out
 
 
+def lookup_connect_to(
+    connect_to: dict[str, tuple[str, int]], host: str, port: int
+) -> tuple[str, int] | None:
+    """Where ``host:port`` is mapped: ``host:port``, then ``host``, then the longest matching
+    ``*.suffix:port`` or ``*.suffix`` pattern; None when it is not mapped."""
+    if not connect_to:
+        return None
+    host = host.lower()
+    found = connect_to.get(f"{host}:{port}") or connect_to.get(host)
+    if found is not None:
+        return found
+    labels = host.split(".")
+    for i in range(1, len(labels)):
+        suffix = "*." + ".".join(labels[i:])
+        found = connect_to.get(f"{suffix}:{port}") or connect_to.get(suffix)
+        if found is not None:
+            return found
+    return None
+
+
 async def resolve(
     host: str,
     port: int,
@@ -79,7 +100,7 @@ async def resolve(
     allow_private: bool,
 ) -> Target:
     """Resolve ``host`` and apply the guard. Raises PrivateAddressRefused or OSError."""
-    mapped = connect_to.get(f"{host}:{port}".lower()) or connect_to.get(host.lower())
+    mapped = lookup_connect_to(connect_to, host, port)
     if mapped is not None:
         ip, mport = mapped
         reason = refusal_reason(ip, allow_private=True)

@@ -6,8 +6,11 @@ Exit codes (crawler/cli/exitcodes.py): 0 success · 1 unexpected failure · 2 ba
 
 from __future__ import annotations
 
+import contextlib
 import json
+import shutil
 import sys
+from pathlib import Path
 from typing import Any
 
 import click
@@ -69,7 +72,10 @@ def main() -> None:
 @click.option("--keep-local", is_flag=True, help="Keep spooled files after a verified upload.")
 @click.option("--allow-private-addresses", is_flag=True, help="Allow loopback/private targets.")
 @click.option(
-    "--connect-to", multiple=True, metavar="HOST=IP:PORT", help="Connect HOST to IP:PORT."
+    "--connect-to",
+    multiple=True,
+    metavar="HOST=IP:PORT",
+    help="Connect HOST to IP:PORT (also curl's HOST:PORT:IP:PORT; HOST may be *.SUFFIX).",
 )
 @click.option(
     "--proxy",
@@ -162,24 +168,39 @@ def crawl(
 @main.command(cls=ExampleCommand)
 @archive_options
 @click.option(
+    "--serve",
+    is_flag=True,
+    help="Only serve the demo web (until Ctrl-C) and print the flags to crawl it.",
+)
+@click.option(
+    "--port", type=int, default=0, help="With --serve: the port on 127.0.0.1 (default: any)."
+)
+@click.option(
     "--again",
     is_flag=True,
     help="Serve the web as it is later (an article updated, one added) and crawl it again.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.option("-v", "--verbose", count=True, help="Show Scrapy's logs (-vv for debug).")
-def demo(out: str, spool: str, again: bool, as_json: bool, verbose: int) -> None:
+def demo(
+    out: str, spool: str, serve: bool, port: int, again: bool, as_json: bool, verbose: int
+) -> None:
     """Serve the bundled news web on 127.0.0.1 and crawl it with the demo event. With --again,
     the web has moved on and the crawl is a recurring one: every known page is asked for
-    conditionally (--full), unchanged ones become WARC revisit records.
+    conditionally (--full), unchanged ones become WARC revisit records. With --serve, only
+    serve it, to crawl it with your own event file (see the README's recipe).
 
     Example:
 
         newsarc demo --out ./newsarc-data
         newsarc demo --again --out ./newsarc-data
+        newsarc demo --serve --port 8808
     """
     from crawler.demoweb import DemoWeb, demo_event_path
     from crawler.runner import CrawlOptions
+
+    if serve:
+        sys.exit(serve_demo(port, edition=1 if again else 0, as_json=as_json))
 
     output, storage = archive_location(out, spool)
     with DemoWeb(edition=1 if again else 0) as web:
@@ -201,19 +222,66 @@ def demo(out: str, spool: str, again: bool, as_json: bool, verbose: int) -> None
         )
     if not as_json:
         archive = "" if out == "./newsarc-data" else f" --archive {out}"
+        me = command_name()
         hints = [
-            (f"newsarc demo --again{' --out ' + out if archive else ''}", "the web a day later"),
-            (f"newsarc list{archive}", "the crawl and its stats"),
-            (f'newsarc search "Lavrov"{archive}', "full-text search of the articles"),
-            (f"newsarc export --format parquet -o articles.parquet{archive}", "for pandas/DuckDB"),
-            (f"newsarc replay{archive}", "browse the archive in pywb"),
-            ("newsarc crawl events/wang-yi-moscow-2025.toml", "the real event (needs internet)"),
+            (f"{me} demo --again{' --out ' + out if archive else ''}", "the web a day later"),
+            (f"{me} list{archive}", "the crawl and its stats"),
+            (f'{me} search "Lavrov"{archive}', "full-text search of the articles"),
+            (f"{me} export --format parquet -o articles.parquet{archive}", "for pandas/DuckDB"),
+            (f"{me} replay{archive}", "browse the archive in pywb"),
+            (f"{me} demo --serve", "keep the demo web up to crawl your own event (README)"),
+            (f"{me} crawl events/wang-yi-moscow-2025.toml", "the real event (needs internet)"),
         ]
         width = max(len(cmd) for cmd, _ in hints)
         click.echo("\nNext:")
         for cmd, why in hints:
             click.echo(f"  {cmd.ljust(width)}  # {why}")
+        if me != "newsarc":
+            click.echo(f"  (or `. {Path(me).parent}/activate` once, then just `newsarc`)")
     sys.exit(code)
+
+
+def command_name() -> str:
+    """How to run newsarc again from here: ``newsarc`` when that is what the shell finds,
+    else the path this process was started by (e.g. ``.venv/bin/newsarc`` after make demo)."""
+    started = Path(sys.argv[0])
+    if started.name != "newsarc":
+        return "newsarc"  # python -m crawler, or embedded
+    found = shutil.which("newsarc")
+    if found and Path(found).resolve() == started.resolve():
+        return "newsarc"
+    with contextlib.suppress(ValueError):
+        return str(started.resolve().relative_to(Path.cwd().resolve()))
+    return str(started)
+
+
+def serve_demo(port: int, *, edition: int, as_json: bool) -> int:
+    """``newsarc demo --serve``: the demo web until Ctrl-C or SIGTERM, and how to crawl it."""
+    import signal
+    import threading
+
+    from crawler.demoweb import DemoWeb, demo_event_path
+
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    with DemoWeb(port=port, edition=edition) as web:
+        address = f"127.0.0.1:{web.port}"
+        flag = f"--connect-to '*.test={address}'"
+        if as_json:
+            info = {"address": address, "hosts": list(web.hosts), "connect_to": f"*.test={address}"}
+            click.echo(json.dumps(info), nl=True)
+        else:
+            click.echo(f"demo web on {address}: http://{'/, http://'.join(web.hosts)}/")
+            click.echo("Crawl it with your own event file (sources on these hosts):")
+            click.echo(f"  newsarc crawl EVENT_FILE {flag}")
+            click.echo("or with the demo event:")
+            click.echo(f"  newsarc crawl {demo_event_path()} {flag}")
+            click.echo(f"or look: curl --connect-to globe.test:80:{address} http://globe.test/")
+            click.echo("Ctrl-C to stop.")
+        sys.stdout.flush()
+        stop.wait()
+    return int(ExitCode.OK)
 
 
 @main.command(cls=ExampleCommand)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -32,16 +34,58 @@ def proxy_options(proxy: str | None, no_proxy: str | None) -> dict[str, str]:
     return values
 
 
+CONNECT_TO_FORMS = "HOST=IP:PORT or curl's HOST:PORT:IP:PORT, where HOST may be *.SUFFIX"
+
+
 def connect_to_option(values: tuple[str, ...]) -> dict[str, str]:
+    """``--connect-to`` values as ``{host or host:port or *.suffix: "IP:PORT"}``.
+
+    Accepted: ``globe.test=127.0.0.1:8808``; curl's ``globe.test:80:127.0.0.1:8808`` (the
+    port may be left out on either side: ``globe.test::127.0.0.1:8808``, or
+    ``globe.test:80:127.0.0.1:`` for the same port); ``*.test`` in place of a host. Anything
+    else (a host name as the target, curl's empty "any host") is refused with a clear error.
+    """
     out = {}
     for value in values:
-        host, sep, target = value.partition("=")
-        if not sep:
+        try:
+            key, target = _connect_to(value.strip())
+        except ValueError as exc:
             raise click.BadParameter(
-                f"expected HOST=IP:PORT, got {value!r}", param_hint="--connect-to"
-            )
-        out[host] = target
+                f"{exc} in {value!r}; expected {CONNECT_TO_FORMS}", param_hint="--connect-to"
+            ) from None
+        out[key] = target
     return out
+
+
+def _connect_to(value: str) -> tuple[str, str]:
+    if "=" in value:
+        host, _, target = value.partition("=")
+        ip, sep, port = target.rpartition(":")
+        if not sep:
+            raise ValueError("no :PORT after the address")
+        host_port = ""
+    else:
+        # curl: HOST1:PORT1:HOST2:PORT2, HOST2 possibly an [IPv6] literal
+        match = re.fullmatch(r"([^:\[\]]*):(\d*):(\[[0-9A-Fa-f:.]+\]|[^:]*):(\d*)", value)
+        if match is None:
+            raise ValueError("not a HOST=IP:PORT or HOST:PORT:IP:PORT mapping")
+        host, host_port, ip, port = match.groups()
+        port = port or host_port
+        if not port:
+            raise ValueError("no port to connect to")
+    if not host:
+        raise ValueError("no host (curl's 'any host' is not supported: name it, or *.SUFFIX)")
+    if "*" in host and not re.fullmatch(r"\*(\.[^.*]+)+", host):
+        raise ValueError(f"{host!r} is not a pattern of the form *.SUFFIX")
+    ip = ip.strip("[]")
+    try:
+        ipaddress.ip_address(ip)
+    except ValueError:
+        raise ValueError(f"{ip!r} is not an IP address") from None
+    if not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"{port!r} is not a port")
+    address = f"[{ip}]:{port}" if ":" in ip else f"{ip}:{port}"
+    return (f"{host.lower()}:{host_port}" if host_port else host.lower()), address
 
 
 def progress_mode(verbose: int, as_json: bool) -> str:

@@ -35,6 +35,7 @@ def main(argv: list[str] | None = None) -> int:
             for host, address in web.connect_to().items():
                 print(f"  http://{host}/  ->  {address}", flush=True)
             print(f"try: curl --connect-to globe.test:80:127.0.0.1:{web.port} http://globe.test/")
+            print(f"crawl: newsarc crawl EVENT_FILE --connect-to '*.test=127.0.0.1:{web.port}'")
             print("Ctrl-C to stop.", flush=True)
             threading.Event().wait()
     except KeyboardInterrupt:

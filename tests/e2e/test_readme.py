@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shlex
@@ -120,3 +121,49 @@ def test_the_python_example_runs(workdir: Path) -> None:
     )
     assert ran.returncode == 0, ran.stderr
     assert "200 text/html" in ran.stdout and "unique" in ran.stdout
+
+
+def subsection(title: str) -> str:
+    text = README.read_text()
+    start = text.index(f"### {title}\n")
+    ends = [i for i in (text.find("\n## ", start + 1), text.find("\n### ", start + 1)) if i > 0]
+    return text[start : min(ends) if ends else None]
+
+
+def test_the_crawl_your_own_event_recipe_runs(tmp_path: Path) -> None:
+    """Quick start, "Crawl your own event against the demo web": serve, write the event file,
+    crawl it with the printed flag, list and search it; as written, on a free port."""
+    text = subsection("Crawl your own event against the demo web")
+    serve_block, crawl_block = blocks(text, "sh")
+    (toml,) = blocks(text, "toml")
+    (tmp_path / "my-event.toml").write_text(toml)
+    (serve,) = [shlex.split(line) for line in serve_block.splitlines() if line.strip()]
+    assert serve[:3] == ["newsarc", "demo", "--serve"] and "8808" in serve
+    server = subprocess.Popen(
+        [*NEWSARC, *[a if a != "8808" else "0" for a in serve[1:]], "--json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+    )
+    try:
+        assert server.stdout is not None
+        address = json.loads(server.stdout.readline())["address"]  # printed once it listens
+        outputs = {}
+        for line in crawl_block.splitlines():
+            if not line.strip():
+                continue
+            argv = shlex.split(line.split("  #")[0].replace("127.0.0.1:8808", address))
+            assert argv[0] == "newsarc"
+            proc = subprocess.run(
+                [*NEWSARC, *argv[1:]], cwd=tmp_path, capture_output=True, text=True, timeout=300
+            )
+            assert proc.returncode == 0, (argv, proc.stderr[-2000:])
+            assert "Traceback" not in proc.stderr, proc.stderr[-2000:]
+            outputs[argv[1]] = proc.stdout
+    finally:
+        server.send_signal(signal.SIGINT)
+        server.wait(timeout=30)
+    assert server.returncode == 0
+    assert "lavrov-ukraine" in outputs["list"]
+    assert "[Lavrov]" in outputs["search"] and "Ukraine" in outputs["search"]

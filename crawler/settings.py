@@ -98,6 +98,7 @@ NEWSARC_CRAWL_ID = None  # id of this crawl (default: its UTC start, e.g. 202504
 NEWSARC_EXTRACT_WORKERS = 0  # extraction processes (0: one per CPU)
 NEWSARC_BATCH_SCHEDULING = True  # crawl under SCHED_BATCH: wakeups don't preempt the workers
 NEWSARC_RELEVANCE_THRESHOLD = 0.5  # minimum relevance score of an on-event article
+NEWSARC_RELEVANCE_GATE = True  # skip extracting pages that lack a required term (relevance/gate.py)
 NEWSARC_WARC_DIR = None  # override the WARC directory (default <output>/<slug>/warc)
 NEWSARC_WARC_PREFIX = None  # WARC file name prefix (default: the event slug)
 NEWSARC_WARC_HOST = None  # host part of WARC file names (default: this machine's short hostname)

@@ -8,10 +8,10 @@ page's links from the same parse; such a page is not sent to the pool twice.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import multiprocessing
 import os
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from scrapy.exceptions import DropItem
@@ -19,7 +19,7 @@ from scrapy.exceptions import DropItem
 from archive.articles.record import article_id
 from pipelines.analysis.item import ArticleItem, hints_for
 from pipelines.analysis.procpool import LoopPool, WorkerCrashed
-from pipelines.analysis.worker import PageAnalysis, analyse, analyse_page, warm
+from pipelines.analysis.worker import PageAnalysis, analyse_page, warm
 from pipelines.page import Page
 from pipelines.relevance.scorer import RelevanceScorer
 
@@ -49,16 +49,30 @@ class ExtractionPipeline:
     sent twice.
     """
 
-    def __init__(self, workers: int, stats: Any, scorer: RelevanceScorer | None = None) -> None:
+    def __init__(
+        self,
+        workers: int,
+        stats: Any,
+        scorer: RelevanceScorer | None = None,
+        *,
+        gate: bool = True,
+    ) -> None:
         self.workers = workers
         self.stats = stats
         self.scorer = scorer
+        self.gate = gate  # skip extraction of pages lacking a required term (relevance/gate.py)
         self.pool: LoopPool | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ExtractionPipeline:
-        workers = crawler.settings.getint("NEWSARC_EXTRACT_WORKERS") or os.cpu_count() or 1
-        return cls(workers, crawler.stats, event_scorer(crawler.settings))
+        settings = crawler.settings
+        workers = settings.getint("NEWSARC_EXTRACT_WORKERS") or os.cpu_count() or 1
+        return cls(
+            workers,
+            crawler.stats,
+            event_scorer(settings),
+            gate=settings.getbool("NEWSARC_RELEVANCE_GATE", True),
+        )
 
     def open_spider(self) -> None:
         # the pool is run from the reactor's asyncio loop: no feeder or result threads
@@ -95,19 +109,21 @@ class ExtractionPipeline:
             return None
         page.analysed = True
         try:
-            result: PageAnalysis = await self._in_pool(analyse_page, page)
+            result: PageAnalysis = await self._in_pool(page, links=True)
         except Exception as exc:  # a bug or crash in a worker must not stop the crawl
             page.analysis_error = exc
             return None
-        page.analysis = result.analysis
+        page.analysis, page.gated = result.analysis, result.gated
         return result.links
 
-    async def _in_pool(self, function: Callable[..., Any], page: Page) -> Any:
+    async def _in_pool(self, page: Page, *, links: bool) -> PageAnalysis:
         assert self.pool is not None
         hints = hints_for(page.source, page.discovered_date)
-        return await self.pool.run(
-            function, page.url, _headers(page), page.body, hints, self.scorer
+        run = functools.partial(analyse_page, links=links, gate=self.gate)
+        result: PageAnalysis = await self.pool.run(
+            run, page.url, _headers(page), page.body, hints, self.scorer
         )
+        return result
 
     async def process_item(self, item: Any) -> Any:
         if not isinstance(item, Page):
@@ -118,7 +134,8 @@ class ExtractionPipeline:
         assert item.record is not None
         if not item.analysed:  # the spider did not have it analysed for its links
             try:
-                item.analysis = await self._in_pool(analyse, item)
+                result = await self._in_pool(item, links=False)
+                item.analysis, item.gated = result.analysis, result.gated
             except Exception as exc:  # a bug or crash in a worker must not stop the crawl
                 item.analysis_error = exc
         result, error = item.analysis, item.analysis_error
@@ -129,6 +146,9 @@ class ExtractionPipeline:
             raise DropItem(
                 f"extraction failed for {item.url}: {error!r}", log_level="WARNING"
             ) from error
+        if item.gated:  # in the WARC byte-exact as ever; `newsarc reextract` still reads it
+            self.stats.inc_value("newsarc/extract/skipped_off_event")
+            raise DropItem(f"off-event (a required term is missing), not extracted: {item.url}")
         if result is None:
             self.stats.inc_value("newsarc/extract/no_article")
             raise DropItem(f"no article text: {item.url}")

@@ -29,6 +29,7 @@ class Page:
     analysed: bool = field(default=False, repr=False)
     analysis: Any = field(default=None, repr=False)  # pipelines.analysis.worker.Analysis | None
     analysis_error: BaseException | None = field(default=None, repr=False)
+    gated: bool = field(default=False, repr=False)  # lacks a required term: not extracted
 
     @classmethod
     def from_response(cls, response: Response) -> Page:

@@ -10,7 +10,7 @@ for them both would be wasted (benchmarks/README.md).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import NamedTuple
 
 import numpy as np
@@ -28,8 +28,9 @@ class Analysis(NamedTuple):
 class PageAnalysis(NamedTuple):
     """What the crawl's workers return for one fetched page."""
 
-    analysis: Analysis | None  # None: the page holds no article
+    analysis: Analysis | None  # None: the page holds no article (or was gated)
     links: tuple[tuple[str, str, bool], ...]  # (url, anchor text, nofollow), as Link fields
+    gated: bool = False  # the page lacks a required term: extraction was skipped
 
 
 def analyse(
@@ -52,23 +53,42 @@ def analyse_page(
     body: bytes,
     hints: Hints | None = None,
     scorer: RelevanceScorer | None = None,
+    *,
+    links: bool = True,
+    gate: bool = True,
 ) -> PageAnalysis:
-    """``analyse`` plus the page's links, from one parse of the page (the crawl's workers)."""
+    """``analyse`` plus the page's links, from one parse of the page (the crawl's workers).
+
+    With ``gate`` (and a scorer), a page that lacks every term of a required ``all`` group is
+    not extracted at all (pipelines/relevance/gate.py): ``PageAnalysis.gated``."""
     from pipelines.extract.extractor import extract_page
 
-    gate = _Gate(scorer)
-    article, links = extract_page(url, headers, body, hints=hints, keep=gate.keep)
+    judge = _Gate(scorer, gate=gate)
+    article, found = extract_page(
+        url, headers, body, hints=hints, links=links, keep=judge.keep, prefilter=judge.possible
+    )
     return PageAnalysis(
-        _judge(article, gate), tuple((link.url, link.text, link.nofollow) for link in links)
+        _judge(article, judge),
+        tuple((link.url, link.text, link.nofollow) for link in found),
+        judge.gated,
     )
 
 
 class _Gate:
-    """Judges relevance once, when extraction asks whether to finish the article."""
+    """Judges relevance once, when extraction asks whether to finish the article; with
+    ``gate``, first whether the page could hold an on-event article at all."""
 
-    def __init__(self, scorer: RelevanceScorer | None) -> None:
+    def __init__(self, scorer: RelevanceScorer | None, *, gate: bool = False) -> None:
         self.scorer = scorer
+        self.gate = gate and scorer is not None
+        self.gated = False
         self.relevance: Relevance | None = None
+
+    def possible(self, texts: Iterable[str]) -> bool:
+        if not self.gate or self.scorer is None:
+            return True
+        self.gated = not self.scorer.could_match(texts)
+        return not self.gated
 
     def keep(self, article: Article) -> bool:
         if self.scorer is None:

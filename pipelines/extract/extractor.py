@@ -11,8 +11,9 @@ it found less than half the words readability found (``choose``). Dates are fuse
 from __future__ import annotations
 
 import hashlib
+import html
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from importlib.metadata import version
@@ -26,6 +27,7 @@ from pipelines.extract.article import Article, Hints
 from pipelines.extract.blocks import Line, join_lines, lines_of
 from pipelines.extract.decode import decode_html, is_html, maybe_gunzip, parse_html
 from pipelines.extract.fields import Fields, resolve_fields
+from pipelines.extract.jsonld import jsonld_objects
 from pipelines.extract.lang import language_of
 from pipelines.extract.links import HAS_BASE_TEXT, Link, links_in
 from pipelines.extract.meta import page_meta
@@ -51,6 +53,7 @@ log = logging.getLogger(__name__)
 
 
 Keep = Callable[[Article], bool]
+Prefilter = Callable[[Iterable[str]], bool]  # False: no article of these texts can be kept
 
 
 @dataclass(frozen=True)
@@ -90,10 +93,15 @@ def extract_page(
     now: datetime | None = None,
     links: bool = True,
     keep: Keep | None = None,
+    prefilter: Prefilter | None = None,
 ) -> tuple[Article | None, list[Link]]:
     """The article (as ``extract``) and the page's links (as ``links.extract_links``), from one
     parse: the links are read before extraction cleans the tree. For the crawl's workers, which
-    would otherwise parse every page twice. Never raises on bad input."""
+    would otherwise parse every page twice. Never raises on bad input.
+
+    ``prefilter(texts)`` sees every text an article of the page could be made of
+    (:func:`page_texts`); when it answers False, extraction is skipped and the article is None
+    (the relevance gate, pipelines/relevance/gate.py)."""
     try:
         parsed = _parse(headers, body)
     except (ValueError, etree.LxmlError, RecursionError, LookupError) as exc:
@@ -113,6 +121,8 @@ def extract_page(
             log.debug("reading links failed for %s: %r", url, exc)
             texts = None
     try:
+        if prefilter is not None and not prefilter(page_texts(tree, hints)):
+            return None, found
         article = _article(url, tree, encoding, hints, now, texts)
     except (ValueError, etree.LxmlError, RecursionError, LookupError) as exc:
         log.debug("extraction failed for %s: %r", url, exc)
@@ -126,6 +136,38 @@ def extract_page(
     except (ValueError, LookupError) as exc:
         log.debug("language detection failed for %s: %r", url, exc)
         return article, found
+
+
+_TEXT_NODES = etree.XPath("//text()[not(parent::script or parent::style)]")
+_META_CONTENT = etree.XPath("//meta/@content")
+
+
+def page_texts(tree: etree._Element, hints: Hints | None = None) -> Iterator[str]:
+    """Every text an article's title or body can come from: the text nodes (not scripts or
+    styles), ``<meta content>`` values, JSON-LD strings (entities unescaped too), the hint's
+    title. Read before ``prepare`` changes the tree."""
+    for node in _TEXT_NODES(tree):
+        yield str(node)
+    for value in _META_CONTENT(tree):
+        yield str(value)
+        yield html.unescape(str(value))
+    for obj in jsonld_objects(tree):
+        for value in _strings(obj):
+            yield value
+            yield html.unescape(value)
+    if hints is not None and hints.title:
+        yield hints.title
+
+
+def _strings(value: Any, depth: int = 0) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif depth < 20 and isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item, depth + 1)
+    elif depth < 20 and isinstance(value, list):
+        for item in value:
+            yield from _strings(item, depth + 1)
 
 
 def warm_up() -> None:

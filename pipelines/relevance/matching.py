@@ -56,10 +56,15 @@ def _unspaced(char: str) -> bool:
     return any(lo <= code <= hi for lo, hi in _UNSPACED)
 
 
+def term_words(term: str) -> list[str]:
+    """A term's words in normal form, its trailing ``*`` left out."""
+    return [w for w in _SPLIT.split(normalize(term.strip().rstrip("*"))) if w]
+
+
 def term_pattern(term: str) -> str:
     """The regex source for one term (see the module docstring); ValueError if it has no words."""
     prefix = term.rstrip().endswith("*")
-    words = [w for w in _SPLIT.split(normalize(term.strip().rstrip("*"))) if w]
+    words = term_words(term)
     if not words:
         raise ValueError(f"term {term!r} has no words")
     first = re.escape(words[0][0])

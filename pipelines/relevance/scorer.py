@@ -16,10 +16,12 @@ event's slack) — an undated article is judged on its text alone.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from pipelines.extract.article import Article, parse_when
+from pipelines.relevance.gate import TermGate
 from pipelines.relevance.matching import (
     ANY_BONUS,
     ANY_CAP,
@@ -55,11 +57,18 @@ class RelevanceScorer:
     _groups: list[tuple[re.Pattern[str], ...]] = field(init=False, repr=False)
     _any: list[re.Pattern[str]] = field(init=False, repr=False)
     _none: re.Pattern[str] | None = field(init=False, repr=False)
+    _gate: TermGate = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self._groups = [ps for g in self.match.all if (ps := compile_counters(g))]
         self._any = [p for t in self.match.any if (p := compile_terms([t])) is not None]
         self._none = compile_terms(self.match.none)
+        self._gate = TermGate(self.match)
+
+    def could_match(self, page_texts: Iterable[str]) -> bool:
+        """False only when no article made of these texts can be on-event (a missing ``all``
+        group): extraction can be skipped (pipelines/relevance/gate.py)."""
+        return self._gate.could_match(page_texts)
 
     def score(self, article: Article) -> Relevance:
         title = normalize(article.title or "")

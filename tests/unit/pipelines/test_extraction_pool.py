@@ -15,7 +15,7 @@ from scrapy.utils.test import get_crawler
 from archive.warc.records import RecordLocation
 from pipelines import extraction
 from pipelines.analysis.item import ArticleItem
-from pipelines.analysis.worker import analyse
+from pipelines.analysis.worker import analyse_page
 from pipelines.extract.article import Hints
 from pipelines.extraction import ExtractionPipeline
 from pipelines.page import Page
@@ -31,11 +31,12 @@ def crash_or_analyse(
     body: bytes,
     hints: Hints | None = None,
     scorer: Any = None,
+    **options: bool,
 ) -> Any:
-    """``analyse``, except that a page asking for it kills the worker process."""
+    """``analyse_page``, except that a page asking for it kills the worker process."""
     if b"<!-- kill the worker -->" in body:
         os._exit(7)
-    return analyse(url, headers, body, hints, scorer)
+    return analyse_page(url, headers, body, hints, scorer, **options)
 
 
 def page(n: int, body: bytes) -> Page:
@@ -54,7 +55,7 @@ def page(n: int, body: bytes) -> Page:
 def test_a_crashed_worker_drops_only_its_page_and_extraction_goes_on(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(extraction, "analyse", crash_or_analyse)
+    monkeypatch.setattr(extraction, "analyse_page", crash_or_analyse)
     crawler = get_crawler()
     pipeline = ExtractionPipeline(2, crawler.stats)
 

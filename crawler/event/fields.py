@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, tzinfo
 from typing import Any
 from urllib.parse import urlsplit
@@ -34,12 +35,22 @@ _CONTACT = re.compile(r"https?://[^\s/?#()]+\.[^\s/?#()]+|mailto:[^\s@()]+@[^\s@
 
 
 class Bad(ValueError):
-    """A value failed its check; ``at`` is the index of the bad element in a list, if any."""
+    """A value failed its check; ``at`` is the index of the bad element in a list, if any.
 
-    def __init__(self, message: str, at: tuple[int, ...] = ()) -> None:
+    A list with several bad elements raises one ``Bad`` for the first and keeps the others in
+    ``also``; ``each()`` yields them all.
+    """
+
+    def __init__(self, message: str, at: tuple[int, ...] = (), also: tuple[Bad, ...] = ()) -> None:
         super().__init__(message)
         self.message = message
         self.at = at
+        self.also = also
+
+    def each(self) -> Iterator[Bad]:
+        yield self
+        for other in self.also:
+            yield from other.each()
 
 
 def show(value: Any) -> str:
@@ -143,11 +154,14 @@ def _list(value: Any, check: Any, *, empty: bool = True) -> tuple[Any, ...]:
     if not value and not empty:
         raise Bad("expected a non-empty list")
     out = []
+    bad: list[Bad] = []
     for i, item in enumerate(value):
         try:
             out.append(check(item))
-        except Bad as bad:
-            raise Bad(bad.message, (i, *bad.at)) from None
+        except Bad as error:
+            bad += [Bad(b.message, (i, *b.at)) for b in error.each()]
+    if bad:  # every bad element, not only the first
+        raise Bad(bad[0].message, bad[0].at, tuple(bad[1:]))
     return tuple(dict.fromkeys(out))
 
 

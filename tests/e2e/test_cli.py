@@ -88,3 +88,21 @@ def test_progress_line_and_summary_rows() -> None:
 def test_set_needs_name_equals_value(tmp_path: Path) -> None:
     result = newsarc("crawl", str(tmp_path / "x.toml"), "-s", "not a setting")
     assert result.returncode == 2 and "NAME=VALUE" in result.stderr
+
+
+def test_every_event_file_problem_in_one_run(tmp_path: Path) -> None:
+    """No [politeness], no event.languages, a typo'd key: crawl and schedule name all three."""
+    bad = tmp_path / "bad.toml"
+    bad.write_text(
+        '[event]\nname = "x"\nslug = "x"\nstart = 2025-04-01\nend = 2025-04-02\n'
+        '[match]\nall = [["x"]]\n[sources]\nseeds = ["http://example.org/"]\nmax_deph = 2\n'
+    )
+    for command in ("crawl", "schedule"):
+        result = newsarc(command, str(bad))
+        assert result.returncode == 2, result.stderr
+        assert result.stderr.splitlines() == [
+            f"error: {bad}: 3 problems",
+            f"{bad}:1: politeness: missing table [politeness]",
+            f"{bad}:1: event.languages: missing (required in [event])",
+            f"{bad}:10: sources.max_deph: unknown key; did you mean 'max_depth'?",
+        ]

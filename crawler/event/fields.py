@@ -32,6 +32,7 @@ SLUG = re.compile(r"[a-z0-9][a-z0-9-]*")
 _LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
 _HOST = re.compile(rf"{_LABEL}(?:\.{_LABEL})*")
 _CONTACT = re.compile(r"https?://[^\s/?#()]+\.[^\s/?#()]+|mailto:[^\s@()]+@[^\s@()]+\.[^\s()]+")
+_CONTACT_REST = re.compile(r"[^\s;,()]*")  # the path of a contact URL, up to a separator
 
 
 class Bad(ValueError):
@@ -243,12 +244,22 @@ def user_agent(value: Any) -> str:
     value = text(value)
     if any(not (32 <= ord(c) < 127) for c in value):
         raise Bad(f"expected printable ASCII (it is an HTTP header), got {show(value)}")
-    if not _CONTACT.search(value):
+    if contact(value) is None:
         raise Bad(
             "must carry a contact URL (http(s):// or mailto:) so site owners can reach you, "
             f'e.g. "newsarc/0.1 (+https://example.org/crawler)", got {show(value)}'
         )
     return value
+
+
+def contact(user_agent: str) -> str | None:
+    """The first way to reach the operator in a User-Agent: an http(s):// URL whose host has a
+    dot, or a mailto: address."""
+    match = _CONTACT.search(user_agent)
+    if match is None:
+        return None
+    end = _CONTACT_REST.match(user_agent, match.end())
+    return user_agent[match.start() : end.end() if end else match.end()].rstrip(".")
 
 
 def proxy_url(value: Any) -> str:

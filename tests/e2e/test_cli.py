@@ -106,3 +106,19 @@ def test_every_event_file_problem_in_one_run(tmp_path: Path) -> None:
             f"{bad}:1: event.languages: missing (required in [event])",
             f"{bad}:10: sources.max_deph: unknown key; did you mean 'max_depth'?",
         ]
+
+
+def test_schedule_reports_every_file_before_exiting(tmp_path: Path) -> None:
+    from crawler.demoweb import demo_event_path
+
+    bad = tmp_path / "bad.toml"
+    bad.write_text(demo_event_path().read_text().replace("max_pages = 500", 'max_pages = "x"'))
+    unscheduled = tmp_path / "plain.toml"
+    unscheduled.write_text(demo_event_path().read_text())
+    result = newsarc("schedule", str(bad), str(unscheduled), "--out", str(tmp_path / "out"))
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        f'error: {bad}:24: limits.max_pages: expected a positive integer, got "x"',
+        f'error: {unscheduled}: no [schedule] table (e.g. every = "30m")',
+    ]
+    assert not (tmp_path / "out").exists()  # nothing started

@@ -228,7 +228,9 @@ def test_damaged_files_never_raise_anything_else(source: str) -> None:
             parse_event(text, "damaged.toml")
         except EventFileError as err:
             errors += 1
-            assert err.line is not None and 1 <= err.line <= text.count("\n") + 1
+            assert err.problems[0].line == err.line
+            for problem in err.problems:
+                assert problem.line is not None and 1 <= problem.line <= text.count("\n") + 1
     assert errors > len(lines)  # most damage is noticed
 
 

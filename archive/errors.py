@@ -3,7 +3,8 @@
 Hierarchy::
 
     NewsarcError                      base class; the CLI prints it and exits with its exit_code
-    ├── EventFileError                a malformed event file (names the file, line and field)
+    ├── EventFileError                a malformed event file: every problem found, each naming
+    │                                 the file, line and field (EventFileProblem)
     ├── WarcError                     reading or writing WARC files
     │   ├── WarcWriteError            a write failed: the crawl must stop, never only log
     │   └── WarcRepairError           an ``.open`` file could not be repaired
@@ -32,7 +33,10 @@ is used at the Scrapy boundary; these are the pure-core errors beneath it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from enum import IntEnum
+from typing import Any
 
 
 class ExitCode(IntEnum):
@@ -54,21 +58,56 @@ class NewsarcError(Exception):
     exit_code: int = ExitCode.FAIL
 
 
+@dataclass(frozen=True)
+class EventFileProblem:
+    """One problem (or warning) in an event file: ``str()`` is ``FILE:LINE: FIELD: MESSAGE``."""
+
+    path: str
+    message: str
+    line: int | None = None
+    field: str | None = None
+
+    def __str__(self) -> str:
+        where = self.path if self.line is None else f"{self.path}:{self.line}"
+        what = f"{self.field}: " if self.field else ""
+        return f"{where}: {what}{self.message}"
+
+    def as_json(self) -> dict[str, Any]:
+        return {"file": self.path, "line": self.line, "field": self.field, "message": self.message}
+
+
 class EventFileError(NewsarcError):
-    """A malformed event file. ``str()`` names the file, the line and the field."""
+    """A malformed event file, with every problem found in one reading (``problems``, in line
+    order; at least one). ``str()`` is the one problem as ``FILE:LINE: FIELD: MESSAGE``, or, for
+    several, a first line ``FILE: N problems`` and then one such line per problem. ``path``,
+    ``line``, ``field`` and ``message`` are those of the first problem."""
 
     exit_code = ExitCode.INPUT
 
     def __init__(
-        self, path: str, message: str, *, line: int | None = None, field: str | None = None
+        self,
+        path: str,
+        message: str = "",
+        *,
+        line: int | None = None,
+        field: str | None = None,
+        problems: Sequence[EventFileProblem] = (),
     ):
-        self.path = path
-        self.line = line
-        self.field = field
-        self.message = message
-        where = path if line is None else f"{path}:{line}"
-        what = f"{field}: " if field else ""
-        super().__init__(f"{where}: {what}{message}")
+        self.problems = tuple(problems) or (EventFileProblem(path, message, line, field),)
+        first = self.problems[0]
+        self.path, self.message = path, first.message
+        self.line, self.field = first.line, first.field
+        lines = [str(p) for p in self.problems]
+        if len(lines) > 1:
+            lines.insert(0, f"{path}: {len(lines)} problems")
+        super().__init__("\n".join(lines))
+
+    def __reduce__(self) -> Any:  # pickles with its problems (keyword-only arguments)
+        return _event_file_error, (self.path, self.problems)
+
+
+def _event_file_error(path: str, problems: tuple[EventFileProblem, ...]) -> EventFileError:
+    return EventFileError(path, problems=problems)
 
 
 class WarcError(NewsarcError):

@@ -21,6 +21,7 @@ from archive.warc.repair import repair_directory
 from crawler.cli.analysis import export, search, wacz
 from crawler.cli.archive import get, history, index, list_crawls
 from crawler.cli.articles import extract, reextract
+from crawler.cli.check import check
 from crawler.cli.cluster import status, worker
 from crawler.cli.help import ExampleCommand, ExampleGroup
 from crawler.cli.replay import replay
@@ -316,6 +317,7 @@ def repair(directory: str, as_json: bool) -> None:
         click.echo("nothing to repair")
 
 
+main.add_command(check)
 main.add_command(extract)
 main.add_command(worker)
 main.add_command(status)

@@ -22,6 +22,7 @@ from typing import Any
 
 import click
 
+from archive.errors import EventFileError, ExitCode
 from crawler.cli.help import command
 
 
@@ -71,12 +72,22 @@ def schedule(
     from crawler.policy.timetable import next_start
 
     jobs = []
+    broken: list[str] = []  # every problem of every file, then exit 2
     for path in event_files:
-        event = load_event(path)
+        try:
+            event = load_event(path)
+        except EventFileError as exc:
+            broken.append(str(exc))
+            continue
         if event.schedule is None:
-            raise click.UsageError(f'{path}: no [schedule] table (e.g. every = "30m")')
+            broken.append(f'{path}: no [schedule] table (e.g. every = "30m")')
+            continue
         first = next_start(event.schedule, None, datetime.now(UTC))
         jobs.append(Job(path, event.slug, event.schedule, first))
+    for message in broken:
+        click.echo(f"error: {message}", err=True)
+    if broken:
+        sys.exit(ExitCode.INPUT)
     args = ["--out", out, "--spool", spool, "--json"]
     args += ["--allow-private-addresses"] if allow_private_addresses else []
     for value in connect_to:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, tzinfo
 from typing import Any
 from urllib.parse import urlsplit
@@ -31,15 +32,26 @@ SLUG = re.compile(r"[a-z0-9][a-z0-9-]*")
 _LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
 _HOST = re.compile(rf"{_LABEL}(?:\.{_LABEL})*")
 _CONTACT = re.compile(r"https?://[^\s/?#()]+\.[^\s/?#()]+|mailto:[^\s@()]+@[^\s@()]+\.[^\s()]+")
+_CONTACT_REST = re.compile(r"[^\s;,()]*")  # the path of a contact URL, up to a separator
 
 
 class Bad(ValueError):
-    """A value failed its check; ``at`` is the index of the bad element in a list, if any."""
+    """A value failed its check; ``at`` is the index of the bad element in a list, if any.
 
-    def __init__(self, message: str, at: tuple[int, ...] = ()) -> None:
+    A list with several bad elements raises one ``Bad`` for the first and keeps the others in
+    ``also``; ``each()`` yields them all.
+    """
+
+    def __init__(self, message: str, at: tuple[int, ...] = (), also: tuple[Bad, ...] = ()) -> None:
         super().__init__(message)
         self.message = message
         self.at = at
+        self.also = also
+
+    def each(self) -> Iterator[Bad]:
+        yield self
+        for other in self.also:
+            yield from other.each()
 
 
 def show(value: Any) -> str:
@@ -143,11 +155,14 @@ def _list(value: Any, check: Any, *, empty: bool = True) -> tuple[Any, ...]:
     if not value and not empty:
         raise Bad("expected a non-empty list")
     out = []
+    bad: list[Bad] = []
     for i, item in enumerate(value):
         try:
             out.append(check(item))
-        except Bad as bad:
-            raise Bad(bad.message, (i, *bad.at)) from None
+        except Bad as error:
+            bad += [Bad(b.message, (i, *b.at)) for b in error.each()]
+    if bad:  # every bad element, not only the first
+        raise Bad(bad[0].message, bad[0].at, tuple(bad[1:]))
     return tuple(dict.fromkeys(out))
 
 
@@ -229,12 +244,22 @@ def user_agent(value: Any) -> str:
     value = text(value)
     if any(not (32 <= ord(c) < 127) for c in value):
         raise Bad(f"expected printable ASCII (it is an HTTP header), got {show(value)}")
-    if not _CONTACT.search(value):
+    if contact(value) is None:
         raise Bad(
             "must carry a contact URL (http(s):// or mailto:) so site owners can reach you, "
             f'e.g. "newsarc/0.1 (+https://example.org/crawler)", got {show(value)}'
         )
     return value
+
+
+def contact(user_agent: str) -> str | None:
+    """The first way to reach the operator in a User-Agent: an http(s):// URL whose host has a
+    dot, or a mailto: address."""
+    match = _CONTACT.search(user_agent)
+    if match is None:
+        return None
+    end = _CONTACT_REST.match(user_agent, match.end())
+    return user_agent[match.start() : end.end() if end else match.end()].rstrip(".")
 
 
 def proxy_url(value: Any) -> str:

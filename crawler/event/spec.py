@@ -1,8 +1,9 @@
 """The event file: ``events/<slug>.toml`` → ``EventSpec``. No Scrapy here.
 
-``load_event(path)`` / ``parse_event(text, path)`` return a frozen ``EventSpec`` or raise
-``EventFileError`` naming the file, the line and the field, e.g.
-``events/x.toml:7: limits.max_pages: expected a positive integer, got "ten"``.
+``load_event(path)`` / ``parse_event(text, path)`` return a frozen ``EventSpec`` or raise one
+``EventFileError`` listing every problem of the file, each naming the file, the line and the
+field, e.g. ``events/x.toml:7: limits.max_pages: expected a positive integer, got "ten"`` (a
+TOML syntax error is reported alone: nothing after it can be read).
 The format is documented field by field in docs/event-file.md; value checks
 live in ``crawler.event.fields``, matching in ``pipelines.relevance.matching``, line lookup in
 ``crawler.event.tomllines``.
@@ -13,13 +14,13 @@ from __future__ import annotations
 import difflib
 import os
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 from urllib.parse import urlsplit
 
-from archive.errors import EventFileError
+from archive.errors import EventFileError, EventFileProblem
 from crawler.event import fields as F
 from crawler.event.tomllines import Path, dotted, key_lines, line_of, syntax_error
 from pipelines.relevance.matching import MatchSpec, normalize
@@ -235,101 +236,141 @@ _LAYOUT: dict[str, tuple[bool, dict[str, tuple[Check, bool]]]] = {
 }
 
 
-def _suggest(name: str, choices: list[str]) -> str:
-    close = difflib.get_close_matches(name, choices, n=1, cutoff=0.6)
-    return f"; did you mean '{close[0]}'?" if close else ""
-
-
 class _Reader:
-    """Checks one parsed document against ``_LAYOUT``, raising errors that point at lines."""
+    """Checks one parsed document against ``_LAYOUT``, collecting every problem with its line.
+
+    One mistake gives one problem: what an earlier problem already explains is not reported
+    again (a key typo'd or written in the wrong table is not also "missing"; a table written as
+    ``[[t]]`` or moved into another table is not also a "missing table"; a rule across fields is
+    checked only when the fields it reads passed their own checks).
+    """
 
     def __init__(self, path: str, text: str, doc: dict[str, Any]) -> None:
         self.path = path
         self.doc = doc
         self.lines = key_lines(text)
+        self.problems: list[EventFileProblem] = []
+        self.explained: set[Path] = set()  # tables and keys an earlier problem accounts for
+        self.failed: set[Path] = set()  # keys whose value failed its check
 
-    def error(self, where: Path, message: str) -> EventFileError:
-        return EventFileError(
-            self.path, message, line=line_of(self.lines, where), field=dotted(where) or None
-        )
+    def problem(self, where: Path, message: str) -> None:
+        line = line_of(self.lines, where)
+        self.problems.append(EventFileProblem(self.path, message, line, dotted(where) or None))
+
+    def suggest(self, name: str, choices: list[str], table: Path) -> str:
+        close = difflib.get_close_matches(name, choices, n=1, cutoff=0.6)
+        if not close:
+            return ""
+        self.explained.add((*table, close[0]))
+        return f"; did you mean '{close[0]}'?"
+
+    def home(self, key: str) -> str:
+        """``; it belongs in [t]`` when ``key`` is a key of another table ``t``."""
+        for table, (_, keys) in _LAYOUT.items():
+            if key in keys:
+                self.explained |= {(table,), (table, key)}  # not also "missing table [t]"
+                return f"; it belongs in [{table}]"
+        return ""
 
     def check_names(self) -> None:
-        """Unknown or misplaced tables and keys first: they explain most other errors."""
+        """Unknown, misplaced or missing tables and keys."""
         for name, value in self.doc.items():
             if name not in _LAYOUT:
-                home = [t for t, (_, keys) in _LAYOUT.items() if name in keys]
-                hint = f"; it belongs in [{home[0]}]" if home else _suggest(name, list(_LAYOUT))
-                raise self.error((name,), f"unknown table or key{hint}")
-            if isinstance(value, list):
-                raise self.error((name,), f"write [{name}] (one table), not [[{name}]]")
+                hint = self.home(name) or self.suggest(name, list(_LAYOUT), ())
+                self.problem((name,), f"unknown table or key{hint}")
+                continue
             if not isinstance(value, dict):
-                raise self.error((name,), f"expected a table [{name}], got {F.show(value)}")
+                self.explained.add((name,))
+                if isinstance(value, list):
+                    self.problem((name,), f"write [{name}] (one table), not [[{name}]]")
+                else:
+                    self.problem((name,), f"expected a table [{name}], got {F.show(value)}")
+                continue
             keys = _LAYOUT[name][1]
             for key in value:
                 if key in _LAYOUT:
+                    self.explained.add((key,))
                     hint = f"; [{key}] is a table: move it above the [{name}] header"
-                    raise self.error((name, key), f"unknown key{hint}")
-                if key not in keys:
-                    raise self.error((name, key), f"unknown key{_suggest(key, list(keys))}")
+                    self.problem((name, key), f"unknown key{hint}")
+                elif key not in keys:
+                    hint = self.suggest(key, list(keys), (name,)) or self.home(key)
+                    self.problem((name, key), f"unknown key{hint}")
         for name, (required, _) in _LAYOUT.items():
-            if required and name not in self.doc:
-                raise self.error((name,), f"missing table [{name}]")
+            if required and name not in self.doc and (name,) not in self.explained:
+                self.problem((name,), f"missing table [{name}]")
 
     def table(self, name: str) -> dict[str, Any]:
-        raw: Mapping[str, Any] = self.doc.get(name, {})
+        """The table's keys that passed their checks (an absent or unusable table: none)."""
+        raw = self.doc.get(name, {})
+        if not isinstance(raw, dict):
+            return {}  # reported by check_names
         keys = _LAYOUT[name][1]
         out: dict[str, Any] = {}
         for key, (check, required) in keys.items():
             if key not in raw:
-                if required:
-                    raise self.error((name, key), f"missing (required in [{name}])")
+                if required and name in self.doc and (name, key) not in self.explained:
+                    self.problem((name, key), f"missing (required in [{name}])")
                 continue
             try:
                 out[key] = check(raw[key])
             except F.Bad as bad:
-                raise self.error((name, key, *bad.at), bad.message) from None
+                self.failed.add((name, key))
+                for one in bad.each():
+                    self.problem((name, key, *one.at), one.message)
         return out
+
+    def unsure(self, table: str, keys: tuple[str, ...]) -> bool:
+        """Whether a problem already touches one of these keys (a rule about them may mislead)."""
+        return any((table, k) in self.failed or (table, k) in self.explained for k in keys)
 
     def spec(self) -> EventSpec:
         self.check_names()
-        event, match, sources = self.table("event"), self.table("match"), self.table("sources")
-        limits, politeness = self.table("limits"), self.table("politeness")
-        if event["end"] < event["start"]:
+        tables = {name: self.table(name) for name in _LAYOUT}
+        event, match, sources = tables["event"], tables["match"], tables["sources"]
+        if "start" in event and "end" in event and event["end"] < event["start"]:
             message = f"end {event['end']} is before start {event['start']}"
-            raise self.error(("event", "end"), message)
+            self.problem(("event", "end"), message)
         self.check_match(match)
         self.check_sources(sources)
+        schedule = self.schedule(tables["schedule"])
+        if self.problems:
+            # in line order; on one line, in the order found (sorted() is stable)
+            problems = sorted(self.problems, key=lambda p: p.line or 0)
+            raise EventFileError(self.path, problems=problems)
         return EventSpec(
             **event,
             match=MatchSpec(**match),
             sources=SourcesSpec(**sources),
-            limits=LimitsSpec(**limits),
-            politeness=PolitenessSpec(**politeness),
-            network=NetworkSpec(**self.table("network")),
-            cluster=ClusterSpec(**self.table("cluster")),
-            schedule=self.schedule(),
-            recrawl=RecrawlSpec(**self.table("recrawl")),
+            limits=LimitsSpec(**tables["limits"]),
+            politeness=PolitenessSpec(**tables["politeness"]),
+            network=NetworkSpec(**tables["network"]),
+            cluster=ClusterSpec(**tables["cluster"]),
+            schedule=schedule,
+            recrawl=RecrawlSpec(**tables["recrawl"]),
             path=self.path,
         )
 
-    def schedule(self) -> ScheduleSpec | None:
-        if "schedule" not in self.doc:
+    def schedule(self, values: dict[str, Any]) -> ScheduleSpec | None:
+        if not isinstance(self.doc.get("schedule"), dict):
             return None
-        values = self.table("schedule")
-        if ("every" in values) == ("cron" in values):
-            raise self.error(("schedule",), "needs exactly one of every or cron")
+        if ("every" in values) == ("cron" in values) and not self.unsure(
+            "schedule", ("every", "cron")
+        ):
+            self.problem(("schedule",), "needs exactly one of every or cron")
         return ScheduleSpec(**values)
 
     def check_match(self, match: dict[str, Any]) -> None:
-        required = {normalize(t) for group in match["all"] for t in group}
+        required = {normalize(t) for group in match.get("all", ()) for t in group}
         for i, term in enumerate(match.get("none", ())):
             if normalize(term) in required:
-                raise self.error(("match", "none", i), f"{F.show(term)} is also an `all` term")
+                self.problem(("match", "none", i), f"{F.show(term)} is also an `all` term")
 
     def check_sources(self, sources: dict[str, Any]) -> None:
         listed = [u for key in ("seeds", "feeds", "sitemaps") for u in sources.get(key, ())]
-        if not listed and "gdelt" not in sources:
-            raise self.error(("sources",), "needs at least one of seeds, feeds, sitemaps or gdelt")
+        kinds = ("seeds", "feeds", "sitemaps", "gdelt")
+        present = isinstance(self.doc.get("sources"), dict)
+        if present and not listed and "gdelt" not in sources and not self.unsure("sources", kinds):
+            self.problem(("sources",), "needs at least one of seeds, feeds, sitemaps or gdelt")
         if "allowed_domains" not in sources:
             hosts = (urlsplit(u).hostname or "" for u in listed)
             domains = (h.removeprefix("www.") for h in hosts if h)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 from pathlib import Path
 
 import click
@@ -88,3 +89,71 @@ def test_progress_line_and_summary_rows() -> None:
 def test_set_needs_name_equals_value(tmp_path: Path) -> None:
     result = newsarc("crawl", str(tmp_path / "x.toml"), "-s", "not a setting")
     assert result.returncode == 2 and "NAME=VALUE" in result.stderr
+
+
+def test_every_event_file_problem_in_one_run(tmp_path: Path) -> None:
+    """No [politeness], no event.languages, a typo'd key: crawl and schedule name all three."""
+    bad = tmp_path / "bad.toml"
+    bad.write_text(
+        '[event]\nname = "x"\nslug = "x"\nstart = 2025-04-01\nend = 2025-04-02\n'
+        '[match]\nall = [["x"]]\n[sources]\nseeds = ["http://example.org/"]\nmax_deph = 2\n'
+    )
+    for command in ("crawl", "schedule"):
+        result = newsarc(command, str(bad))
+        assert result.returncode == 2, result.stderr
+        assert result.stderr.splitlines() == [
+            f"error: {bad}: 3 problems",
+            f"{bad}:1: politeness: missing table [politeness]",
+            f"{bad}:1: event.languages: missing (required in [event])",
+            f"{bad}:10: sources.max_deph: unknown key; did you mean 'max_depth'?",
+        ]
+
+
+def test_schedule_reports_every_file_before_exiting(tmp_path: Path) -> None:
+    from crawler.demoweb import demo_event_path
+
+    bad = tmp_path / "bad.toml"
+    bad.write_text(demo_event_path().read_text().replace("max_pages = 500", 'max_pages = "x"'))
+    unscheduled = tmp_path / "plain.toml"
+    unscheduled.write_text(demo_event_path().read_text())
+    result = newsarc("schedule", str(bad), str(unscheduled), "--out", str(tmp_path / "out"))
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        f'error: {bad}:24: limits.max_pages: expected a positive integer, got "x"',
+        f'error: {unscheduled}: no [schedule] table (e.g. every = "30m")',
+    ]
+    assert not (tmp_path / "out").exists()  # nothing started
+
+
+def test_check_the_bundled_events_and_a_broken_file(tmp_path: Path) -> None:
+    from crawler.demoweb import demo_event_path
+
+    root = Path(__file__).resolve().parents[2]
+    wang_yi = root / "events" / "wang-yi-moscow-2025.toml"
+    result = newsarc("check", str(demo_event_path()), str(wang_yi))
+    assert result.returncode == 0, result.stderr
+    assert f"{demo_event_path()}: valid\n" in result.stdout
+    assert f"{wang_yi}: valid, 2 warnings\n" in result.stdout
+    text = wang_yi.read_text().splitlines()
+
+    def line_of(prefix: str) -> int:
+        return next(i for i, line in enumerate(text, 1) if line.startswith(prefix))
+
+    assert [line.split(": ")[1:3] for line in result.stderr.splitlines()] == [
+        [f"{wang_yi}:{line_of('gdelt = ')}", "sources.gdelt"],
+        [f"{wang_yi}:{line_of('user_agent = ')}", "politeness.user_agent"],
+    ]
+    bad = tmp_path / "bad.toml"
+    bad.write_text(wang_yi.read_text().replace("max_depth = 2", "max_depth = -2"))
+    result = newsarc("check", str(bad), str(wang_yi), "--json")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    broken, good = (json.loads(line) for line in result.stdout.splitlines())
+    assert broken["problems"] == [
+        {
+            "file": str(bad),
+            "line": line_of("max_depth = "),
+            "field": "sources.max_depth",
+            "message": "expected an integer >= 0, got -2",
+        }
+    ]
+    assert good["valid"] and good["plan"]["slug"] == "wang-yi-moscow-2025"

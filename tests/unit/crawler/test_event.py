@@ -184,6 +184,8 @@ def test_malformed_file_names_file_line_and_field(
     assert message in err.message
     assert str(err).startswith(f"{path}:{line}: {field}: ")
     assert isinstance(err, NewsarcError) and err.exit_code == 2
+    # one mistake, one problem: nothing it explains is reported again, the wording is unchanged
+    assert len(err.problems) == 1 and str(err) == str(err.problems[0])
 
 
 def test_the_example_message_from_the_docs_exactly() -> None:
@@ -226,8 +228,114 @@ def test_damaged_files_never_raise_anything_else(source: str) -> None:
             parse_event(text, "damaged.toml")
         except EventFileError as err:
             errors += 1
-            assert err.line is not None and 1 <= err.line <= text.count("\n") + 1
+            assert err.problems[0].line == err.line
+            for problem in err.problems:
+                assert problem.line is not None and 1 <= problem.line <= text.count("\n") + 1
     assert errors > len(lines)  # most damage is noticed
+
+
+# -- every problem in one run ------------------------------------------------------------------
+
+THREE_MISTAKES = """\
+[event]
+name = "Test event"
+slug = "test-event"
+start = 2025-03-31
+end = 2025-04-02
+
+[match]
+all = [["Wang Yi"], ["Moscow", "Kremlin"]]
+
+[sources]
+seeds = ["http://127.0.0.1:8080/"]
+max_deph = 2
+"""
+
+
+def problems(text: str) -> list[tuple[int | None, str | None, str]]:
+    with pytest.raises(EventFileError) as info:
+        parse_event(text, "ev.toml")
+    return [(p.line, p.field, p.message) for p in info.value.problems]
+
+
+def test_three_mistakes_are_three_lines_in_one_run() -> None:
+    """No [politeness], no event.languages and a typo'd key: one error, three lines."""
+    with pytest.raises(EventFileError) as info:
+        parse_event(THREE_MISTAKES, "ev.toml")
+    err = info.value
+    assert [(p.line, p.field, p.message) for p in err.problems] == [
+        (1, "politeness", "missing table [politeness]"),
+        (1, "event.languages", "missing (required in [event])"),
+        (12, "sources.max_deph", "unknown key; did you mean 'max_depth'?"),
+    ]
+    assert str(err).splitlines() == [
+        "ev.toml: 3 problems",
+        "ev.toml:1: politeness: missing table [politeness]",
+        "ev.toml:1: event.languages: missing (required in [event])",
+        "ev.toml:12: sources.max_deph: unknown key; did you mean 'max_depth'?",
+    ]
+    assert (err.line, err.field, err.exit_code) == (1, "politeness", 2)  # the first problem
+
+
+def test_problems_come_in_line_order_from_every_table() -> None:
+    text = MINIMAL.replace('languages = ["en"]', 'languages = ["en", "eng"]')
+    text = text.replace("max_pages = 10", 'max_pages = "ten"\nmax_redirects = -1')
+    text = text.replace("end = 2025-04-02", "end = 2025-03-01")
+    text += 'obey_robots = "yes"\n[network]\nproxy = "http://h"\n'
+    assert problems(text) == [
+        (5, "event.end", "end 2025-03-01 is before start 2025-03-31"),
+        (6, "event.languages[1]", 'expected an ISO 639-1 language code like "en", got "eng"'),
+        (15, "limits.max_pages", 'expected a positive integer, got "ten"'),
+        (16, "limits.max_redirects", "expected an integer >= 0, got -1"),
+        (20, "politeness.obey_robots", 'expected true or false, got "yes"'),
+        (22, "network.proxy", 'expected an http://HOST:PORT proxy URL or "none", got "http://h"'),
+    ]
+
+
+def test_every_bad_element_of_a_list_is_reported() -> None:
+    text = MINIMAL.replace(
+        'seeds = ["http://127.0.0.1:8080/"]',
+        'seeds = [\n  "http://127.0.0.1:8080/",\n  "ftp://x/",\n  "news",\n]',
+    )
+    assert [(line, field) for line, field, _ in problems(text)] == [
+        (14, "sources.seeds[1]"),
+        (15, "sources.seeds[2]"),
+    ]
+
+
+def test_what_a_mistake_explains_is_not_reported_again() -> None:
+    # a typo'd required key is not also "missing"
+    assert problems(MINIMAL.replace("name =", "nmae =")) == [
+        (2, "event.nmae", "unknown key; did you mean 'name'?")
+    ]
+    # a key in the wrong table says where it belongs, and its table is not also "missing"
+    text = MINIMAL.replace("[politeness]\n", "")
+    assert problems(text) == [(17, "limits.user_agent", "unknown key; it belongs in [politeness]")]
+    # a typo'd table is not also missing
+    assert problems(MINIMAL.replace("[politeness]", "[politness]")) == [
+        (17, "politness", "unknown table or key; did you mean 'politeness'?")
+    ]
+    # rules across fields wait for the fields they read: no "needs a source" for a bad seed,
+    # no "end before start" for a bad start
+    assert problems(MINIMAL.replace("http://127.0.0.1:8080/", "nowhere")) == [
+        (12, "sources.seeds[0]", 'expected an http:// or https:// URL, got "nowhere"')
+    ]
+    text = MINIMAL.replace("start = 2025-03-31", 'start = "2025-05-01"')
+    assert [field for _, field, _ in problems(text)] == ["event.start"]
+
+
+def test_a_syntax_error_is_reported_alone() -> None:
+    text = THREE_MISTAKES.replace("max_deph = 2", "max_deph = = 2")
+    assert problems(text) == [
+        (12, "sources.max_deph", "TOML syntax error: Invalid value (column 12)")
+    ]
+
+
+def test_an_event_file_error_pickles_with_its_problems() -> None:
+    with pytest.raises(EventFileError) as info:
+        parse_event(THREE_MISTAKES, "ev.toml")
+    copy = pickle.loads(pickle.dumps(info.value))
+    assert copy.problems == info.value.problems and str(copy) == str(info.value)
 
 
 # -- line lookup -------------------------------------------------------------------------------

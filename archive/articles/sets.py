@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -62,7 +62,61 @@ def read_articles(storage: Storage, key: str) -> Iterator[dict[str, Any]]:
             yield record
 
 
+ORIGINAL_KINDS = ("unique", "revision")
+"""Dedup verdicts of an original text (what ``--unique-only`` keeps): ``unique`` (first seen)
+and ``revision`` (a new revision of an article at the same URL; its text is stored as canonical,
+as a unique one's is). The others are copies of another article: ``url`` (the same article at
+another URL: AMP, mobile, tracking variants), ``exact``, ``near``, ``rewrite``."""
+
+
 def is_unique(article: dict[str, Any]) -> bool:
-    """The canonical copy of its text: ``dup.kind == "unique"``, or no dedup verdict at all."""
+    """An original text: a dedup verdict of :data:`ORIGINAL_KINDS`, or no verdict at all."""
     dup = article.get("dup")
-    return not isinstance(dup, dict) or dup.get("kind", "unique") == "unique"
+    return not isinstance(dup, dict) or dup.get("kind", "unique") in ORIGINAL_KINDS
+
+
+def capture_order(article: dict[str, Any]) -> tuple[str, int]:
+    """Orders the captures of one URL within one crawl: fetch time, then revision."""
+    try:
+        revision = int(article.get("revision") or 1)
+    except (TypeError, ValueError):
+        revision = 1
+    return str(article.get("fetched_at") or ""), revision
+
+
+def latest_captures(
+    crawls: Iterable[Iterable[dict[str, Any]]], *, all_captures: bool = False
+) -> Iterator[dict[str, Any]]:
+    """One event's articles, each once: its latest capture.
+
+    ``crawls`` holds the articles of each crawl (all parts of its set), **newest crawl first**
+    (crawl ids sort by time; a re-extraction's set is newer than the crawls it re-read). An
+    article is a URL: the newest crawl that stored the URL gives its row, and within one crawl
+    the latest :func:`capture_order` (later fetch, higher revision; on a tie, the later line).
+    A crawl's first-time URLs are held until its set is read (memory: one crawl's articles).
+
+    ``all_captures``: every capture instead (streamed). Either way an article id appears once:
+    a later set that stores an id again (a re-extraction) replaces it.
+    """
+    seen_ids: set[str] = set()
+    seen_urls: set[str] = set()
+    for articles in crawls:
+        chosen: dict[str, dict[str, Any]] = {}
+        ids: set[str] = set()
+        for article in articles:
+            key = str(article.get("id"))
+            if key in seen_ids:
+                continue
+            ids.add(key)
+            if all_captures:
+                yield article
+                continue
+            url = str(article.get("url") or key)
+            if url in seen_urls:
+                continue
+            held = chosen.get(url)
+            if held is None or capture_order(article) >= capture_order(held):
+                chosen[url] = article
+        seen_ids |= ids
+        seen_urls.update(chosen)
+        yield from chosen.values()

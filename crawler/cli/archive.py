@@ -17,6 +17,15 @@ if TYPE_CHECKING:
 ARCHIVE_HELP = "The archive: a directory or s3://bucket/prefix."
 
 
+def only_event(archive: Archive, event: str | None) -> str:
+    """--event, checked (exit 4 when the archive has no such event), or the archive's only
+    event; with several, a usage error that names them."""
+    try:
+        return archive.event(event)
+    except ValueError as exc:
+        raise click.UsageError(f"{exc}: choose one with --event") from None
+
+
 def archive_option(command: Any) -> Any:
     return click.option(
         "--archive", "archive_uri", default="./newsarc-data", show_default=True, help=ARCHIVE_HELP
@@ -71,7 +80,7 @@ def article_text(archive: Archive, capture: Capture) -> str:
     text = archive.text(capture.event, capture.article_id)
     if text is not None:
         return text
-    for article in archive.articles(event=capture.event):
+    for article in archive.stored_articles(event=capture.event, all_captures=True):
         if article.get("id") == capture.article_id:
             return str(article.get("text") or "")
     from pipelines.extract.extractor import extract
@@ -165,11 +174,18 @@ def index(archive_uri: str, event: str | None, work: str) -> None:
 
     from archive.access.api import open_archive
     from archive.cdxj.indexing import rebuild_event_index
+    from archive.errors import NotInArchive
 
     arc = open_archive(archive_uri)
-    for slug in [event] if event else arc.events():
+    slugs = [only_event(arc, event)] if event else arc.events()
+    if not slugs:
+        raise NotInArchive(f"no events in {arc.uri}")
+    for slug in slugs:
         indexed, lines = rebuild_event_index(arc.storage, slug, Path(work))
         click.echo(f"{slug}: indexed {indexed} WARC files; event index has {lines} captures")
+    hint = arc.repair_hint(event)
+    if hint:  # their captures are not in the index until repaired
+        click.echo(f"not indexed: {hint}", err=True)
 
 
 @command()
@@ -191,7 +207,11 @@ def history(url: str, archive_uri: str, event: str | None, diff: int | None, as_
     from archive.errors import NotInArchive
 
     revisions = sorted(
-        (a for a in open_archive(archive_uri).articles(event) if a.get("url") == url),
+        (
+            a
+            for a in open_archive(archive_uri).stored_articles(event, all_captures=True)
+            if a.get("url") == url
+        ),
         key=lambda a: (int(a.get("revision") or 1), str(a.get("fetched_at") or "")),
     )
     if not revisions:

@@ -52,7 +52,7 @@ def get(url: str, archive_uri: str, at: str | None, event: str | None, mode: str
 
     \b
     Example:
-        newsarc get https://globe.test/world/wang-yi-moscow.html --at 20250401 --text
+        newsarc get http://wire.test/story/2025-04-01/gw-20250401-0087/ --at 20250401 --text
     """
     if at is not None and not (at.isdigit() and 1 <= len(at) <= 14):
         raise click.BadParameter("expected 1-14 digits (YYYYMMDDhhmmss)", param_hint="--at")
@@ -102,7 +102,7 @@ def list_crawls(archive_uri: str, event: str | None, as_json: bool) -> None:
 
     \b
     Example:
-        newsarc list --archive s3://news-archive/events --event wang-yi-moscow-2025
+        newsarc list --archive ./newsarc-data --event demo-wang-yi-moscow
     """
     from archive.access.api import open_archive
 
@@ -168,7 +168,7 @@ def index(archive_uri: str, event: str | None, work: str) -> None:
 
     \b
     Example:
-        newsarc index --archive ./newsarc-data --event wang-yi-moscow-2025
+        newsarc index --archive ./newsarc-data --event demo-wang-yi-moscow
     """
     from pathlib import Path
 
@@ -198,11 +198,12 @@ def history(url: str, archive_uri: str, event: str | None, diff: int | None, as_
     """List the revisions of the article at URL: when each was fetched, how many words it
     added and removed, and where its WARC record is. --diff N prints what revision N changed,
     in wdiff's notation ([-removed-] {+added+}). Exit 4 when the archive has no article at URL.
+    (In the demo archive, the article below has a second revision after newsarc demo --again.)
 
     \b
     Example:
-        newsarc history http://globe.test/world/2025/04/01/putin-hosts-wang/ --diff 2
-    """
+        newsarc history http://globe.test/world/2025/04/01/putin-hosts-chinese-foreign-minister-wang-for-talks-in-moscow/ --diff 2
+    """  # noqa: E501 (the example is one line to copy)
     from archive.access.api import open_archive
     from archive.errors import NotInArchive
 

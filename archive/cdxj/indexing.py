@@ -145,10 +145,8 @@ def rebuild_event_index(storage: Storage, slug: str, workdir: Path) -> tuple[int
         storage.put_bytes(key, cdxj_bytes(lines))
         indexed += 1
     if not keys:
-        what = f"no WARC files under {storage.uri}/{slug}/warc/"
-        if opened:
-            what += f" ({opened} still open: a crawl is running, or was killed: newsarc repair)"
-        raise NotInArchive(what)
+        still = f" ({opened} still open)" if opened else ""
+        raise NotInArchive(f"no closed WARC files under {storage.uri}/{slug}/warc/{still}")
     target = workdir / slug / EVENT_INDEX
     count = merge_stored(storage, keys, target)
     storage.put_file(event_index_key(slug), target)

@@ -181,7 +181,11 @@ def index(archive_uri: str, event: str | None, work: str) -> None:
     if not slugs:
         raise NotInArchive(f"no events in {arc.uri}")
     for slug in slugs:
-        indexed, lines = rebuild_event_index(arc.storage, slug, Path(work))
+        try:
+            indexed, lines = rebuild_event_index(arc.storage, slug, Path(work))
+        except NotInArchive as exc:
+            hint = arc.repair_hint(slug)
+            raise NotInArchive(f"{exc}; {hint}" if hint else str(exc)) from None
         click.echo(f"{slug}: indexed {indexed} WARC files; event index has {lines} captures")
     hint = arc.repair_hint(event)
     if hint:  # their captures are not in the index until repaired

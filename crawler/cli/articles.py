@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from archive.errors import ExitCode
+from archive.errors import ExitCode, NotInArchive
 from crawler.cli.help import command
 
 
@@ -58,7 +58,7 @@ def reextract(event: str, archive: str, workers: int, as_json: bool) -> None:
     spec = load_event(_event_file(event, Path(archive)))
     event_dir = Path(archive) / spec.slug
     if not (event_dir / "warc").is_dir():
-        raise click.BadParameter(f"no WARC files for {spec.slug} under {archive}")
+        raise NotInArchive(f"no WARC files for {spec.slug} under {archive}")
     summary = run_reextract(
         event_dir,
         RelevanceScorer(spec.match, spec.window()),
@@ -83,5 +83,5 @@ def _event_file(event: str, archive: Path) -> Path:
         return Path(event)
     copies = sorted((archive / event / "crawls").glob("*/event.toml"))
     if not copies:
-        raise click.BadParameter(f"{event!r} is neither an event file nor an event in {archive}")
+        raise NotInArchive(f"{event!r} is neither an event file nor an event in {archive}")
     return copies[-1]

@@ -94,6 +94,8 @@ def search(
 
     since, until = day(since, "--since"), day(until, "--until")
     arc = open_archive(archive_uri)
+    if event is not None:
+        arc.event(event)  # exit 4 for an event the archive does not have
     path = Path(index_path) if index_path else default_index_path(arc.uri)
     with SearchIndex(path) as index:
         index.sync(arc.article_sources())

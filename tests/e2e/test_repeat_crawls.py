@@ -117,10 +117,13 @@ def test_the_only_event_is_the_default_and_unknown_events_exit_4(twice: Path) ->
         ["history", "http://nowhere.test/"],
         ["reextract", "nope"],
         ["list", "--archive", "no-such-archive"],
+        ["repair", "no-such-archive"],
     ):
         missing = run(twice, *command)
         assert missing.returncode == 4, (command, missing.stderr)
         assert "Traceback" not in missing.stderr and missing.stderr.strip(), command
+        named = next(x for x in command if x.startswith(("nope", "http://nowhere", "no-such")))
+        assert named in missing.stderr, (command, missing.stderr)  # says what is not there
     (twice / "newsarc-data" / "other-event" / "warc").mkdir(parents=True)
     try:
         several = run(twice, "wacz", "-o", "x.wacz")

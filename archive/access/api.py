@@ -31,7 +31,7 @@ from warcio.timeutils import iso_date_to_timestamp
 
 from archive.access.types import Capture, Crawl, RecordRef
 from archive.articles.record import ArticleRecord
-from archive.articles.sets import article_files, is_unique, latest_captures, read_articles
+from archive.articles.sets import article_files, latest_captures, read_articles
 from archive.cdxj.index import CdxjEntry
 from archive.cdxj.indexing import WARC_SUFFIX, event_index_key, warc_key
 from archive.cdxj.lookup import closest, lookup
@@ -145,8 +145,9 @@ class Archive:
         Each article (URL) once, its latest capture: from the newest crawl that stored it,
         the newest revision (``all_captures=True``: every capture). An article id appears once
         either way: a later set that stores it again (a re-extraction) replaces it.
-        ``unique=True`` keeps original texts only (:data:`~archive.articles.sets.ORIGINAL_KINDS`:
-        dedup verdict ``unique`` or ``revision``); ``crawl`` reads only that crawl's set.
+        ``unique=True`` keeps the articles with an original text: a capture whose dedup verdict
+        is ``unique`` or ``revision`` (:data:`~archive.articles.sets.ORIGINAL_KINDS`), not only
+        copies of another article. ``crawl`` reads only that crawl's set.
         """
         for slug in self._events(event):
             files = [
@@ -158,9 +159,7 @@ class Archive:
                 chain.from_iterable(read_articles(self.storage, f.key) for f in group)
                 for _, group in groupby(files, key=lambda f: f.crawl_id)
             )
-            for article in latest_captures(crawls, all_captures=all_captures):
-                if not unique or is_unique(article):
-                    yield article
+            yield from latest_captures(crawls, all_captures=all_captures, unique=unique)
 
     def articles(
         self,

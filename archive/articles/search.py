@@ -34,23 +34,35 @@ CREATE TABLE sources (
     name TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, articles INTEGER NOT NULL);
 CREATE TABLE articles (
     rid INTEGER PRIMARY KEY, source TEXT NOT NULL, {", ".join(f"{c} TEXT" for c in ROW_COLUMNS)},
-    latest INTEGER NOT NULL DEFAULT 0);
+    current INTEGER NOT NULL DEFAULT 0, latest INTEGER NOT NULL DEFAULT 0,
+    original INTEGER NOT NULL DEFAULT 0);
 CREATE INDEX articles_id ON articles (id, rid);
+CREATE INDEX articles_url ON articles (url, event);
 CREATE INDEX articles_source ON articles (source);
 CREATE VIRTUAL TABLE fts USING fts5 (
     title, text, content='articles', content_rowid='rid',
     tokenize='unicode61 remove_diacritics 2');
 PRAGMA user_version = {SCHEMA_VERSION};
 """
-# each article (an event's URL) once: its latest capture (as archive.articles.sets.latest_captures)
-_LATEST = """
-    UPDATE articles SET latest = (rid IN (
+# Which rows search shows (as archive.articles.sets.latest_captures does for the API and export):
+# current: not replaced by a re-extraction storing the same id again (its rows are newer);
+# latest: the latest capture of its article (an event's URL);
+# original: its article has a current capture with an original text (unique or revision).
+_FLAGS = (
+    """UPDATE articles SET current = (
+        rid = (SELECT max(b.rid) FROM articles b WHERE b.id = articles.id))""",
+    """UPDATE articles SET latest = (rid IN (
         SELECT rid FROM (
             SELECT rid, row_number() OVER (
                 PARTITION BY event, url
                 ORDER BY crawl_id DESC, fetched_at DESC, CAST(revision AS INTEGER) DESC, rid DESC
-            ) AS n FROM articles)
-        WHERE n = 1))"""
+            ) AS n FROM articles WHERE current)
+        WHERE n = 1))""",
+    """UPDATE articles SET original = EXISTS (
+        SELECT 1 FROM articles c
+        WHERE c.url = articles.url AND c.event IS articles.event AND c.current
+          AND (c.dup_kind IN ('unique', 'revision') OR c.dup_kind IS NULL))""",
+)
 _COLUMNS = ", ".join(("source", *ROW_COLUMNS))
 _INSERT = f"INSERT INTO articles ({_COLUMNS}) VALUES ({', '.join('?' * (1 + len(ROW_COLUMNS)))})"
 
@@ -155,7 +167,8 @@ class SearchIndex:
                 self._delete(name)
         if added or updated or gone:
             with self._transaction():
-                self._db.execute(_LATEST)
+                for statement in _FLAGS:
+                    self._db.execute(statement)
         return SyncResult(added, updated, len(gone), unchanged, articles)
 
     @contextmanager
@@ -211,8 +224,8 @@ class SearchIndex:
         Each article (an event's URL) once, its latest capture (``all_captures``: every capture).
         ``since``/``until``: inclusive days (YYYY-MM-DD) compared with the day of ``date``
         (articles without a date are left out when either is given). ``site``: a host and its
-        subdomains (a leading ``www.`` is ignored) or a sitename. ``unique_only``: original
-        texts only (``dup.kind`` unique or revision, or no dedup verdict).
+        subdomains (a leading ``www.`` is ignored) or a sitename. ``unique_only``: articles with
+        an original text (a capture whose ``dup.kind`` is unique or revision, or has no verdict).
         """
         if limit < 1:
             raise SearchError(f"limit must be at least 1, not {limit}")
@@ -259,11 +272,7 @@ class SearchIndex:
         all_captures: bool,
     ) -> tuple[str, list[Any]]:
         where, params = ["fts MATCH ?"], [compile_query(query)]
-        if all_captures:
-            # every capture once: a re-extraction re-stores the same ids; its (newer) rows win
-            where.append("a.rid = (SELECT max(b.rid) FROM articles b WHERE b.id = a.id)")
-        else:
-            where.append("a.latest = 1")
+        where.append("a.current = 1" if all_captures else "a.latest = 1")
         first = parse_day(since, "since") if since else None
         last = parse_day(until, "until") if until else None
         if first and last and first > last:
@@ -282,7 +291,7 @@ class SearchIndex:
             where.append(clause)
             params += values
         if unique_only:
-            where.append("(a.dup_kind IN ('unique', 'revision') OR a.dup_kind IS NULL)")
+            where.append("a.original = 1")
         return " AND ".join(where), params
 
     def _run(self, where: str, params: list[Any], limit: int) -> list[Hit]:

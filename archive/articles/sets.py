@@ -85,7 +85,10 @@ def capture_order(article: dict[str, Any]) -> tuple[str, int]:
 
 
 def latest_captures(
-    crawls: Iterable[Iterable[dict[str, Any]]], *, all_captures: bool = False
+    crawls: Iterable[Iterable[dict[str, Any]]],
+    *,
+    all_captures: bool = False,
+    unique: bool = False,
 ) -> Iterator[dict[str, Any]]:
     """One event's articles, each once: its latest capture.
 
@@ -97,9 +100,17 @@ def latest_captures(
 
     ``all_captures``: every capture instead (streamed). Either way an article id appears once:
     a later set that stores an id again (a re-extraction) replaces it.
+
+    ``unique``: only articles with an original text, i.e. with at least one capture that
+    :func:`is_unique` (its first capture, or a later revision): a later capture judged a ``url``
+    duplicate of the same URL's earlier one (a re-crawl or re-extraction that did not track
+    revisions) keeps the article in. Rows of articles not yet known to be original are held
+    until every set is read (memory: the copies).
     """
     seen_ids: set[str] = set()
     seen_urls: set[str] = set()
+    original: set[str] = set()  # URLs with an original capture
+    held: list[dict[str, Any]] = []  # unique: rows whose URL is not (yet) known to be original
     for articles in crawls:
         chosen: dict[str, dict[str, Any]] = {}
         ids: set[str] = set()
@@ -108,15 +119,25 @@ def latest_captures(
             if key in seen_ids:
                 continue
             ids.add(key)
-            if all_captures:
-                yield article
-                continue
             url = str(article.get("url") or key)
+            if unique and is_unique(article):
+                original.add(url)
+            if all_captures:
+                if not unique or url in original:
+                    yield article
+                else:
+                    held.append(article)
+                continue
             if url in seen_urls:
                 continue
-            held = chosen.get(url)
-            if held is None or capture_order(article) >= capture_order(held):
+            kept = chosen.get(url)
+            if kept is None or capture_order(article) >= capture_order(kept):
                 chosen[url] = article
         seen_ids |= ids
         seen_urls.update(chosen)
-        yield from chosen.values()
+        for url, article in chosen.items():
+            if not unique or url in original:
+                yield article
+            else:
+                held.append(article)
+    yield from (a for a in held if str(a.get("url") or a.get("id")) in original)

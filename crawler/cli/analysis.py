@@ -22,8 +22,8 @@ if TYPE_CHECKING:
 
 
 UNIQUE_HELP = (
-    "Original texts only: leave out copies of another article (dedup verdict url, exact, near "
-    "or rewrite); keeps unique and revision."
+    "Only articles with an original text (a capture judged unique or revision); leaves out "
+    "copies of another article (url, exact, near, rewrite)."
 )
 ALL_CAPTURES_HELP = (
     "Every capture of each article (each crawl, each revision), not only the latest."

@@ -36,14 +36,14 @@ def extract(page: str, url: str | None, content_type: str) -> None:
 
 
 @command()
-@click.argument("event")
+@click.argument("event", required=False)
 @click.option("--archive", default="./newsarc-data", show_default=True, help="Archive directory.")
 @click.option("--workers", default=0, help="Extraction processes (default: one per CPU).")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
-def reextract(event: str, archive: str, workers: int, as_json: bool) -> None:
+def reextract(event: str | None, archive: str, workers: int, as_json: bool) -> None:
     """Re-run extraction, relevance and dedup over an event's stored WARCs (no crawling).
 
-    EVENT is an event slug in the archive or an event file.
+    EVENT is an event slug in the archive or an event file (default: the archive's only event).
 
     Example:
 
@@ -55,6 +55,11 @@ def reextract(event: str, archive: str, workers: int, as_json: bool) -> None:
     from pipelines.analysis.offline import reextract as run_reextract
     from pipelines.relevance.scorer import RelevanceScorer
 
+    if event is None:
+        from archive.access.api import open_archive
+        from crawler.cli.archive import only_event
+
+        event = only_event(open_archive(archive), None)
     spec = load_event(_event_file(event, Path(archive)))
     event_dir = Path(archive) / spec.slug
     if not (event_dir / "warc").is_dir():

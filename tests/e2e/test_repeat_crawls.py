@@ -151,3 +151,15 @@ def test_after_a_killed_crawl_the_messages_point_at_repair(twice: Path, tmp_path
     assert run(tmp_path, *index.split()[1:]).returncode == 0
     after = run(tmp_path, "get", ARTICLE, "--text")
     assert after.returncode == 0 and "Lavrov" in after.stdout, after.stderr
+
+
+def test_reextract_defaults_to_the_only_event(twice: Path, tmp_path: Path) -> None:
+    shutil.copytree(twice / "newsarc-data", tmp_path / "newsarc-data")
+    got = run(tmp_path, "reextract", "--json", "--workers", "1")
+    assert got.returncode == 0, got.stderr
+    assert json.loads(got.stdout)["articles"] > 0
+    # a re-extraction re-stores every capture: still one row per article by default
+    a = open_archive(tmp_path / "newsarc-data")
+    latest = list(a.articles())
+    assert len(latest) == len({x["url"] for x in latest})
+    assert {x["crawl_id"] for x in latest} == {json.loads(got.stdout)["crawl_id"]}

@@ -100,6 +100,28 @@ def test_each_article_once_its_latest_capture(tmp_path: Path) -> None:
     assert titles(a.articles(crawl=FIRST)) == ["capture 1", "capture 2", "capture 3"]
 
 
+def test_unique_keeps_an_original_article_recaptured_as_a_url_duplicate(tmp_path: Path) -> None:
+    # a re-crawl that did not track revisions (or a re-extraction): the URL's second capture is
+    # judged a `url` duplicate of its first; the article is still an original text
+    crawls = {
+        FIRST: [article(1, crawl=FIRST), article(2, url=OTHER, crawl=FIRST, kind="exact")],
+        SECOND: [
+            article(3, crawl=SECOND, fetched="2025-04-02T10:00:00Z", kind="url"),
+            article(4, url=OTHER, crawl=SECOND, fetched="2025-04-02T10:00:00Z", kind="url"),
+        ],
+    }
+    a = archive_of(tmp_path, crawls)
+    assert titles(a.articles()) == ["capture 3", "capture 4"]
+    assert titles(a.articles(unique=True)) == ["capture 3"]  # the copy stays out
+    assert titles(a.articles(unique=True, all_captures=True)) == ["capture 1", "capture 3"]
+    files = sorted((tmp_path / EVENT / "articles").glob("*.jsonl"))
+    with SearchIndex(tmp_path / "s.sqlite") as ix:
+        ix.sync([source(f) for f in files])
+        assert titles(h.__dict__ for h in ix.search("Lavrov", unique_only=True)) == ["capture 3"]
+        hits = ix.search("Lavrov", unique_only=True, all_captures=True)
+        assert titles(h.__dict__ for h in hits) == ["capture 1", "capture 3"]
+
+
 def test_within_one_crawl_the_later_fetch_wins(tmp_path: Path) -> None:
     late = article(2, fetched="2025-04-01T12:00:00Z", revision=2, kind="revision")
     early = article(1, fetched="2025-04-01T10:00:00Z")

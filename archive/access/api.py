@@ -6,7 +6,8 @@
 
     a = open_archive("./newsarc-data")                 # or "s3://bucket/prefix"
     a.events()                                         # ['wang-yi-moscow-2025', ...]
-    df = pandas.DataFrame(a.articles(event="wang-yi-moscow-2025", unique=True))
+    a.articles(event="wang-yi-moscow-2025", unique=True)  # flat rows, typed as the export
+    df = a.to_pandas(unique=True)                      # the export's columns and types
     cap = a.get("https://example.org/news/1", at="20250401")   # closest capture
     cap.status, cap.header("Content-Type"), cap.body          # body: content-encoding decoded
     for ref in a.records(event="wang-yi-moscow-2025"):          # every response record
@@ -22,6 +23,7 @@ import json
 import zlib
 from collections.abc import Iterable, Iterator
 from functools import partial
+from itertools import chain, groupby
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,7 +31,7 @@ from warcio.timeutils import iso_date_to_timestamp
 
 from archive.access.types import Capture, Crawl, RecordRef
 from archive.articles.record import ArticleRecord
-from archive.articles.sets import article_files, is_unique, read_articles
+from archive.articles.sets import article_files, latest_captures, read_articles
 from archive.cdxj.index import CdxjEntry
 from archive.cdxj.indexing import WARC_SUFFIX, event_index_key, warc_key
 from archive.cdxj.lookup import closest, lookup
@@ -38,10 +40,14 @@ from archive.errors import ArchiveFormatError, NotInArchive, ObjectNotFound
 from archive.storage import open_object, open_storage
 from archive.storage.keys import Storage, object_key
 from archive.warc.reader import Record, RecordFormatError, iter_records, parse_record
+from archive.warc.writer import OPEN_SUFFIX
 
 __all__ = ["Archive", "Capture", "Crawl", "RecordRef", "open_archive"]
 
 if TYPE_CHECKING:
+    import pandas as pd
+    import pyarrow as pa
+
     from archive.articles.search import ArticleSource
 
 
@@ -74,6 +80,41 @@ class Archive:
             raise NotInArchive(f"no event {event!r} in {self.uri}")
         return [event]
 
+    def event(self, event: str | None = None) -> str:
+        """``event`` if the archive has it, else the archive's only event (NotInArchive when
+        there is none or the event is unknown; ValueError naming them when there are several)."""
+        if event is not None:
+            return self._events(event)[0]
+        events = self.events()
+        if not events:
+            raise NotInArchive(f"no events in {self.uri}")
+        if len(events) > 1:
+            raise ValueError(f"{len(events)} events in {self.uri}: {', '.join(events)}")
+        return events[0]
+
+    def open_warcs(self, event: str | None = None) -> list[tuple[str, str]]:
+        """(event, name) of WARC files still open (``*.warc.gz.open``): a crawl is running, or
+        one was killed and left them for ``newsarc repair``."""
+        return [
+            (slug, info.key.rsplit("/", 1)[-1])
+            for slug in self._events(event)
+            for info in self.storage.iter(f"{slug}/warc/")
+            if info.key.endswith(WARC_SUFFIX + OPEN_SUFFIX) and info.key.count("/") == 2
+        ]
+
+    def repair_hint(self, event: str | None = None) -> str:
+        """What to do about open WARC files of ``event`` (all events if None), or ''."""
+        found = self.open_warcs(event)
+        if not found:
+            return ""
+        where = getattr(self.storage, "root", None) or self.uri
+        names = ", ".join(sorted({slug for slug, _ in found}))
+        return (
+            f"{len(found)} WARC file(s) of {names} still open (a crawl is running, or was "
+            f"killed); once no crawl runs: newsarc repair {where} && newsarc index --archive "
+            f"{where}"
+        )
+
     def crawls(self, event: str | None = None) -> list[Crawl]:
         """Every crawl, oldest first per event, from ``crawls/<id>/manifest.json``."""
         crawls = []
@@ -91,33 +132,95 @@ class Archive:
         return crawls
 
     # -- articles --------------------------------------------------------------------------------
-    def articles(
-        self, event: str | None = None, *, unique: bool = False, crawl: str | None = None
+    def stored_articles(
+        self,
+        event: str | None = None,
+        *,
+        unique: bool = False,
+        crawl: str | None = None,
+        all_captures: bool = False,
     ) -> Iterator[dict[str, Any]]:
-        """On-event articles as stored (dicts, README schema), newest article set first.
+        """On-event articles as stored (nested dicts, the JSONL lines of ``articles/``).
 
-        An article appears once: when a later set (a re-extraction) stores the same id again,
-        its newer form wins. ``unique=True`` keeps one article per text (canonical copies).
+        Each article (URL) once, its latest capture: from the newest crawl that stored it,
+        the newest revision (``all_captures=True``: every capture). An article id appears once
+        either way: a later set that stores it again (a re-extraction) replaces it.
+        ``unique=True`` keeps the articles with an original text: a capture whose dedup verdict
+        is ``unique`` or ``revision`` (:data:`~archive.articles.sets.ORIGINAL_KINDS`), not only
+        copies of another article. ``crawl`` reads only that crawl's set.
         """
         for slug in self._events(event):
-            seen: set[str] = set()
-            for file in reversed(article_files(self.storage, slug)):
-                if crawl is not None and file.crawl_id != crawl:
-                    continue
-                for article in read_articles(self.storage, file.key):
-                    key = str(article.get("id"))
-                    if key in seen:
-                        continue
-                    seen.add(key)
-                    if not unique or is_unique(article):
-                        yield article
+            files = [
+                f
+                for f in reversed(article_files(self.storage, slug))
+                if crawl is None or f.crawl_id == crawl
+            ]
+            crawls = (
+                chain.from_iterable(read_articles(self.storage, f.key) for f in group)
+                for _, group in groupby(files, key=lambda f: f.crawl_id)
+            )
+            yield from latest_captures(crawls, all_captures=all_captures, unique=unique)
+
+    def articles(
+        self,
+        event: str | None = None,
+        *,
+        unique: bool = False,
+        crawl: str | None = None,
+        all_captures: bool = False,
+    ) -> Iterator[dict[str, Any]]:
+        """On-event articles as flat, typed rows: the columns and Python types of the export
+        (:data:`~archive.articles.export.EXPORT_SCHEMA`: ``fetched_at`` a UTC ``datetime``,
+        ``published`` a ``date``, ``dup_kind``, ``warc_offset``…). Which articles: as
+        :meth:`stored_articles` (by default each article once, its latest capture)."""
+        from archive.articles.export import flat_row
+
+        for article in self.stored_articles(
+            event, unique=unique, crawl=crawl, all_captures=all_captures
+        ):
+            yield flat_row(article)
 
     def article_records(
-        self, event: str | None = None, *, unique: bool = False, crawl: str | None = None
+        self,
+        event: str | None = None,
+        *,
+        unique: bool = False,
+        crawl: str | None = None,
+        all_captures: bool = False,
     ) -> Iterator[ArticleRecord]:
-        """:meth:`articles` as typed :class:`~archive.articles.record.ArticleRecord` objects."""
-        for article in self.articles(event, unique=unique, crawl=crawl):
+        """:meth:`stored_articles` as typed :class:`~archive.articles.record.ArticleRecord`."""
+        for article in self.stored_articles(
+            event, unique=unique, crawl=crawl, all_captures=all_captures
+        ):
             yield ArticleRecord.from_json(article)
+
+    def to_arrow(
+        self,
+        event: str | None = None,
+        *,
+        unique: bool = False,
+        crawl: str | None = None,
+        all_captures: bool = False,
+    ) -> pa.Table:
+        """:meth:`articles` as a pyarrow Table with the Parquet export's schema."""
+        from archive.articles.export import to_table
+
+        return to_table(
+            self.stored_articles(event, unique=unique, crawl=crawl, all_captures=all_captures)
+        )
+
+    def to_pandas(
+        self,
+        event: str | None = None,
+        *,
+        unique: bool = False,
+        crawl: str | None = None,
+        all_captures: bool = False,
+    ) -> pd.DataFrame:
+        """:meth:`articles` as a pandas DataFrame, typed as ``pandas.read_parquet`` of the
+        Parquet export (pandas must be installed)."""
+        table = self.to_arrow(event, unique=unique, crawl=crawl, all_captures=all_captures)
+        return table.to_pandas()
 
     def article_sources(self, event: str | None = None) -> list[ArticleSource]:
         """The article sets as search-index sources (loaded only when new or changed)."""
@@ -147,7 +250,8 @@ class Archive:
             found += [(slug, e) for e in lookup(source, url, prefix=prefix)]
         if slugs and len(unindexed) == len(slugs):
             names = ", ".join(unindexed)
-            raise NotInArchive(f"no CDXJ index for {names} in {self.uri}: run newsarc index")
+            hint = self.repair_hint(event) or "run newsarc index"
+            raise NotInArchive(f"no CDXJ index for {names} in {self.uri}: {hint}")
         return sorted(found, key=lambda item: (item[1].timestamp, item[0]))
 
     def get(self, url: str, *, at: str | None = None, event: str | None = None) -> Capture:
@@ -155,7 +259,8 @@ class Archive:
         found = self.captures(url, event=event)
         best = closest([entry for _, entry in found], at)
         if best is None:
-            raise NotInArchive(f"no capture of {url} in {self.uri}")
+            hint = self.repair_hint(event)
+            raise NotInArchive(f"no capture of {url} in {self.uri}" + (f"; {hint}" if hint else ""))
         slug = next(s for s, entry in found if entry is best)
         return self.read(slug, best)
 

@@ -20,6 +20,7 @@ import json
 import re
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, date, datetime
+from pathlib import PurePath
 from typing import Any, BinaryIO, Literal
 
 import pyarrow as pa
@@ -30,6 +31,7 @@ from archive.articles.sets import is_unique
 
 Format = Literal["jsonl", "parquet", "csv"]
 FORMATS: tuple[str, ...] = ("jsonl", "parquet", "csv")
+EXTENSIONS: dict[str, Format] = {".jsonl": "jsonl", ".parquet": "parquet", ".csv": "csv"}
 ROW_GROUP_ROWS = 10_000
 ROW_GROUP_TEXT_BYTES = 64 << 20  # also close a row group early on very long texts
 CHUNK_BYTES = 1 << 20  # JSONL/CSV: write to ``out`` in chunks of about this size
@@ -126,6 +128,12 @@ def flat_row(article: dict[str, Any]) -> dict[str, Any]:
     return {name: convert(lookup(article, path)) for name, path, convert in _CONVERTERS}
 
 
+def format_of(path: str) -> Format | None:
+    """The export format a file name asks for by its extension (``.jsonl``, ``.parquet``,
+    ``.csv``, any case), or None."""
+    return EXTENSIONS.get(PurePath(path).suffix.lower())
+
+
 def write_export(articles: Iterable[dict[str, Any]], fmt: Format, out: BinaryIO) -> int:
     """Write ``articles`` to ``out`` in ``fmt``; returns the number of rows written."""
     writers = {"jsonl": _write_jsonl, "csv": _write_csv, "parquet": _write_parquet}
@@ -182,23 +190,35 @@ def _drain(chunk: io.StringIO, out: BinaryIO) -> None:
     chunk.truncate()
 
 
-def _write_parquet(articles: Iterable[dict[str, Any]], out: BinaryIO) -> int:
+def record_batches(articles: Iterable[dict[str, Any]]) -> Iterator[pa.RecordBatch]:
+    """Stored articles as Arrow record batches of :data:`EXPORT_SCHEMA` (the flat columns), at
+    most :data:`ROW_GROUP_ROWS` rows or about :data:`ROW_GROUP_TEXT_BYTES` of text each."""
     names = [name for name, _ in EXPORT_COLUMNS]
     columns: dict[str, list[Any]] = {name: [] for name in names}
-    rows = pending = text_bytes = 0
+    pending = text_bytes = 0
+    for article in articles:
+        row = flat_row(article)
+        for name in names:
+            columns[name].append(row[name])
+        pending += 1
+        text_bytes += len(row["text"] or "")
+        if pending >= ROW_GROUP_ROWS or text_bytes >= ROW_GROUP_TEXT_BYTES:
+            yield pa.RecordBatch.from_pydict(columns, schema=EXPORT_SCHEMA)
+            pending = text_bytes = 0
+            columns = {name: [] for name in names}
+    if pending:
+        yield pa.RecordBatch.from_pydict(columns, schema=EXPORT_SCHEMA)
+
+
+def to_table(articles: Iterable[dict[str, Any]]) -> pa.Table:
+    """Stored articles as one Arrow table of :data:`EXPORT_SCHEMA` (what Parquet holds)."""
+    return pa.Table.from_batches(list(record_batches(articles)), schema=EXPORT_SCHEMA)
+
+
+def _write_parquet(articles: Iterable[dict[str, Any]], out: BinaryIO) -> int:
+    rows = 0
     with pq.ParquetWriter(out, EXPORT_SCHEMA, compression="zstd") as writer:
-        for article in articles:
-            row = flat_row(article)
-            for name in names:
-                columns[name].append(row[name])
-            pending += 1
-            text_bytes += len(row["text"] or "")
-            if pending >= ROW_GROUP_ROWS or text_bytes >= ROW_GROUP_TEXT_BYTES:
-                writer.write_batch(pa.RecordBatch.from_pydict(columns, schema=EXPORT_SCHEMA))
-                rows += pending
-                pending = text_bytes = 0
-                columns = {name: [] for name in names}
-        if pending:
-            writer.write_batch(pa.RecordBatch.from_pydict(columns, schema=EXPORT_SCHEMA))
-            rows += pending
+        for batch in record_batches(articles):
+            writer.write_batch(batch)
+            rows += batch.num_rows
     return rows

@@ -63,7 +63,7 @@ _DERIVED: dict[str, Callable[[dict[str, Any]], str | None]] = {
 }
 ROW_COLUMNS: tuple[str, ...] = (
     "id", "url", "canonical_url", "sitename", "sitename_key", "site", "date", "day", "language",
-    "event", "crawl_id", "dup_kind", "dup_of", "story", "title", "text",
+    "event", "crawl_id", "fetched_at", "revision", "dup_kind", "dup_of", "story", "title", "text",
 )  # fmt: skip
 """The search table's columns after ``source`` (TEXT each), in order."""
 

@@ -27,20 +27,42 @@ __all__ = ["ArticleSource", "Hit", "SearchError", "SearchIndex", "SyncResult", "
 
 TITLE_WEIGHT = 5.0
 SNIPPET_TOKENS = 24
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _SCHEMA = f"""
 CREATE TABLE sources (
     name TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, articles INTEGER NOT NULL);
 CREATE TABLE articles (
-    rid INTEGER PRIMARY KEY, source TEXT NOT NULL, {", ".join(f"{c} TEXT" for c in ROW_COLUMNS)});
+    rid INTEGER PRIMARY KEY, source TEXT NOT NULL, {", ".join(f"{c} TEXT" for c in ROW_COLUMNS)},
+    current INTEGER NOT NULL DEFAULT 0, latest INTEGER NOT NULL DEFAULT 0,
+    original INTEGER NOT NULL DEFAULT 0);
 CREATE INDEX articles_id ON articles (id, rid);
+CREATE INDEX articles_url ON articles (url, event);
 CREATE INDEX articles_source ON articles (source);
 CREATE VIRTUAL TABLE fts USING fts5 (
     title, text, content='articles', content_rowid='rid',
     tokenize='unicode61 remove_diacritics 2');
 PRAGMA user_version = {SCHEMA_VERSION};
 """
+# Which rows search shows (as archive.articles.sets.latest_captures does for the API and export):
+# current: not replaced by a re-extraction storing the same id again (its rows are newer);
+# latest: the latest capture of its article (an event's URL);
+# original: its article has a current capture with an original text (unique or revision).
+_FLAGS = (
+    """UPDATE articles SET current = (
+        rid = (SELECT max(b.rid) FROM articles b WHERE b.id = articles.id))""",
+    """UPDATE articles SET latest = (rid IN (
+        SELECT rid FROM (
+            SELECT rid, row_number() OVER (
+                PARTITION BY event, url
+                ORDER BY crawl_id DESC, fetched_at DESC, CAST(revision AS INTEGER) DESC, rid DESC
+            ) AS n FROM articles WHERE current)
+        WHERE n = 1))""",
+    """UPDATE articles SET original = EXISTS (
+        SELECT 1 FROM articles c
+        WHERE c.url = articles.url AND c.event IS articles.event AND c.current
+          AND (c.dup_kind IN ('unique', 'revision') OR c.dup_kind IS NULL))""",
+)
 _COLUMNS = ", ".join(("source", *ROW_COLUMNS))
 _INSERT = f"INSERT INTO articles ({_COLUMNS}) VALUES ({', '.join('?' * (1 + len(ROW_COLUMNS)))})"
 
@@ -122,10 +144,6 @@ class SearchIndex:
     ) -> None:
         self.close()
 
-    def count(self) -> int:
-        """Articles in the index."""
-        return int(self._db.execute("SELECT count(*) FROM articles").fetchone()[0])
-
     def sync(self, sources: Iterable[ArticleSource]) -> SyncResult:
         """Index new and changed sources, drop vanished ones; one transaction per source."""
         known = dict(self._db.execute("SELECT name, fingerprint FROM sources").fetchall())
@@ -147,6 +165,10 @@ class SearchIndex:
         for name in gone:
             with self._transaction():
                 self._delete(name)
+        if added or updated or gone:
+            with self._transaction():
+                for statement in _FLAGS:
+                    self._db.execute(statement)
         return SyncResult(added, updated, len(gone), unchanged, articles)
 
     @contextmanager
@@ -194,20 +216,63 @@ class SearchIndex:
         lang: str | None = None,
         event: str | None = None,
         unique_only: bool = False,
+        all_captures: bool = False,
         limit: int = 20,
     ) -> list[Hit]:
         """The best ``limit`` matches, best first; filters combine with AND.
 
+        Each article (an event's URL) once, its latest capture (``all_captures``: every capture).
         ``since``/``until``: inclusive days (YYYY-MM-DD) compared with the day of ``date``
         (articles without a date are left out when either is given). ``site``: a host and its
-        subdomains (a leading ``www.`` is ignored) or a sitename. ``unique_only``: canonical
-        copies only (``dup.kind`` unique, or no dedup verdict).
+        subdomains (a leading ``www.`` is ignored) or a sitename. ``unique_only``: articles with
+        an original text (a capture whose ``dup.kind`` is unique or revision, or has no verdict).
         """
         if limit < 1:
             raise SearchError(f"limit must be at least 1, not {limit}")
+        where, params = self._where(
+            query, since, until, site, lang, event, unique_only, all_captures
+        )
+        return self._run(where, params, limit)
+
+    def count(self) -> int:
+        """Rows in the index (every capture)."""
+        return int(self._db.execute("SELECT count(*) FROM articles").fetchone()[0])
+
+    def matches(
+        self,
+        query: str,
+        *,
+        since: str | None = None,
+        until: str | None = None,
+        site: str | None = None,
+        lang: str | None = None,
+        event: str | None = None,
+        unique_only: bool = False,
+        all_captures: bool = False,
+    ) -> int:
+        """How many articles :meth:`search` finds with no ``limit``."""
+        where, params = self._where(
+            query, since, until, site, lang, event, unique_only, all_captures
+        )
+        sql = f"SELECT count(*) FROM fts JOIN articles a ON a.rid = fts.rowid WHERE {where}"
+        try:
+            return int(self._db.execute(sql, params).fetchone()[0])
+        except sqlite3.OperationalError as exc:
+            raise SearchError(f"cannot run the search: {exc}") from None
+
+    def _where(
+        self,
+        query: str,
+        since: str | None,
+        until: str | None,
+        site: str | None,
+        lang: str | None,
+        event: str | None,
+        unique_only: bool,
+        all_captures: bool,
+    ) -> tuple[str, list[Any]]:
         where, params = ["fts MATCH ?"], [compile_query(query)]
-        # one hit per article: a re-extraction re-stores the same ids; its (newer) rows win
-        where.append("a.rid = (SELECT max(b.rid) FROM articles b WHERE b.id = a.id)")
+        where.append("a.current = 1" if all_captures else "a.latest = 1")
         first = parse_day(since, "since") if since else None
         last = parse_day(until, "until") if until else None
         if first and last and first > last:
@@ -226,8 +291,8 @@ class SearchIndex:
             where.append(clause)
             params += values
         if unique_only:
-            where.append("(a.dup_kind = 'unique' OR a.dup_kind IS NULL)")
-        return self._run(" AND ".join(where), params, limit)
+            where.append("a.original = 1")
+        return " AND ".join(where), params
 
     def _run(self, where: str, params: list[Any], limit: int) -> list[Hit]:
         # rank first, then build snippets for the few rows kept (snippet() is the costly part)

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from archive.cdxj.index import cdxj_bytes, index_warc, merge_sorted, response_line, sort_lines
-from archive.errors import StorageError
+from archive.errors import NotInArchive
 from archive.storage import open_object
 from archive.storage.atomicfile import atomic_write
 from archive.storage.keys import Storage, object_key
@@ -128,12 +128,13 @@ def merge_stored_crawl(storage: Storage, slug: str, crawl_id: str, workdir: Path
 def rebuild_event_index(storage: Storage, slug: str, workdir: Path) -> tuple[int, int]:
     """Index every WARC of an event that has no index yet, then rebuild ``<slug>/index.cdxj``
     from all per-WARC indexes. Returns (WARCs indexed now, lines in the event index)."""
-    indexed = 0
+    indexed = opened = 0
     have = {info.key for info in storage.iter(f"{slug}/cdxj/")}
     keys: list[str] = []
     for info in storage.iter(f"{slug}/warc/"):
         name = info.key.rsplit("/", 1)[-1]
         if not name.endswith(WARC_SUFFIX):
+            opened += name.endswith(WARC_SUFFIX + ".open")
             continue
         key = cdxj_key(slug, name)
         keys.append(key)
@@ -144,7 +145,8 @@ def rebuild_event_index(storage: Storage, slug: str, workdir: Path) -> tuple[int
         storage.put_bytes(key, cdxj_bytes(lines))
         indexed += 1
     if not keys:
-        raise StorageError(f"no WARC files under {storage.uri}/{slug}/warc/")
+        still = f" ({opened} still open)" if opened else ""
+        raise NotInArchive(f"no closed WARC files under {storage.uri}/{slug}/warc/{still}")
     target = workdir / slug / EVENT_INDEX
     count = merge_stored(storage, keys, target)
     storage.put_file(event_index_key(slug), target)

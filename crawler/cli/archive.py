@@ -17,6 +17,15 @@ if TYPE_CHECKING:
 ARCHIVE_HELP = "The archive: a directory or s3://bucket/prefix."
 
 
+def only_event(archive: Archive, event: str | None) -> str:
+    """--event, checked (exit 4 when the archive has no such event), or the archive's only
+    event; with several, a usage error that names them."""
+    try:
+        return archive.event(event)
+    except ValueError as exc:
+        raise click.UsageError(f"{exc}: choose one with --event") from None
+
+
 def archive_option(command: Any) -> Any:
     return click.option(
         "--archive", "archive_uri", default="./newsarc-data", show_default=True, help=ARCHIVE_HELP
@@ -43,7 +52,7 @@ def get(url: str, archive_uri: str, at: str | None, event: str | None, mode: str
 
     \b
     Example:
-        newsarc get https://globe.test/world/wang-yi-moscow.html --at 20250401 --text
+        newsarc get http://wire.test/story/2025-04-01/gw-20250401-0087/ --at 20250401 --text
     """
     if at is not None and not (at.isdigit() and 1 <= len(at) <= 14):
         raise click.BadParameter("expected 1-14 digits (YYYYMMDDhhmmss)", param_hint="--at")
@@ -71,7 +80,7 @@ def article_text(archive: Archive, capture: Capture) -> str:
     text = archive.text(capture.event, capture.article_id)
     if text is not None:
         return text
-    for article in archive.articles(event=capture.event):
+    for article in archive.stored_articles(event=capture.event, all_captures=True):
         if article.get("id") == capture.article_id:
             return str(article.get("text") or "")
     from pipelines.extract.extractor import extract
@@ -93,7 +102,7 @@ def list_crawls(archive_uri: str, event: str | None, as_json: bool) -> None:
 
     \b
     Example:
-        newsarc list --archive s3://news-archive/events --event wang-yi-moscow-2025
+        newsarc list --archive ./newsarc-data --event demo-wang-yi-moscow
     """
     from archive.access.api import open_archive
 
@@ -159,17 +168,28 @@ def index(archive_uri: str, event: str | None, work: str) -> None:
 
     \b
     Example:
-        newsarc index --archive ./newsarc-data --event wang-yi-moscow-2025
+        newsarc index --archive ./newsarc-data --event demo-wang-yi-moscow
     """
     from pathlib import Path
 
     from archive.access.api import open_archive
     from archive.cdxj.indexing import rebuild_event_index
+    from archive.errors import NotInArchive
 
     arc = open_archive(archive_uri)
-    for slug in [event] if event else arc.events():
-        indexed, lines = rebuild_event_index(arc.storage, slug, Path(work))
+    slugs = [only_event(arc, event)] if event else arc.events()
+    if not slugs:
+        raise NotInArchive(f"no events in {arc.uri}")
+    for slug in slugs:
+        try:
+            indexed, lines = rebuild_event_index(arc.storage, slug, Path(work))
+        except NotInArchive as exc:
+            hint = arc.repair_hint(slug)
+            raise NotInArchive(f"{exc}; {hint}" if hint else str(exc)) from None
         click.echo(f"{slug}: indexed {indexed} WARC files; event index has {lines} captures")
+    hint = arc.repair_hint(event)
+    if hint:  # their captures are not in the index until repaired
+        click.echo(f"not indexed: {hint}", err=True)
 
 
 @command()
@@ -182,16 +202,21 @@ def history(url: str, archive_uri: str, event: str | None, diff: int | None, as_
     """List the revisions of the article at URL: when each was fetched, how many words it
     added and removed, and where its WARC record is. --diff N prints what revision N changed,
     in wdiff's notation ([-removed-] {+added+}). Exit 4 when the archive has no article at URL.
+    (In the demo archive, the article below has a second revision after newsarc demo --again.)
 
     \b
     Example:
-        newsarc history http://globe.test/world/2025/04/01/putin-hosts-wang/ --diff 2
-    """
+        newsarc history http://globe.test/world/2025/04/01/putin-hosts-chinese-foreign-minister-wang-for-talks-in-moscow/ --diff 2
+    """  # noqa: E501 (the example is one line to copy)
     from archive.access.api import open_archive
     from archive.errors import NotInArchive
 
     revisions = sorted(
-        (a for a in open_archive(archive_uri).articles(event) if a.get("url") == url),
+        (
+            a
+            for a in open_archive(archive_uri).stored_articles(event, all_captures=True)
+            if a.get("url") == url
+        ),
         key=lambda a: (int(a.get("revision") or 1), str(a.get("fetched_at") or "")),
     )
     if not revisions:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from archive.errors import ExitCode
+from archive.errors import ExitCode, NotInArchive
 from crawler.cli.help import command
 
 
@@ -36,14 +36,14 @@ def extract(page: str, url: str | None, content_type: str) -> None:
 
 
 @command()
-@click.argument("event")
+@click.argument("event", required=False)
 @click.option("--archive", default="./newsarc-data", show_default=True, help="Archive directory.")
 @click.option("--workers", default=0, help="Extraction processes (default: one per CPU).")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
-def reextract(event: str, archive: str, workers: int, as_json: bool) -> None:
+def reextract(event: str | None, archive: str, workers: int, as_json: bool) -> None:
     """Re-run extraction, relevance and dedup over an event's stored WARCs (no crawling).
 
-    EVENT is an event slug in the archive or an event file.
+    EVENT is an event slug in the archive or an event file (default: the archive's only event).
 
     Example:
 
@@ -55,10 +55,15 @@ def reextract(event: str, archive: str, workers: int, as_json: bool) -> None:
     from pipelines.analysis.offline import reextract as run_reextract
     from pipelines.relevance.scorer import RelevanceScorer
 
+    if event is None:
+        from archive.access.api import open_archive
+        from crawler.cli.archive import only_event
+
+        event = only_event(open_archive(archive), None)
     spec = load_event(_event_file(event, Path(archive)))
     event_dir = Path(archive) / spec.slug
     if not (event_dir / "warc").is_dir():
-        raise click.BadParameter(f"no WARC files for {spec.slug} under {archive}")
+        raise NotInArchive(f"no WARC files for {spec.slug} under {archive}")
     summary = run_reextract(
         event_dir,
         RelevanceScorer(spec.match, spec.window()),
@@ -83,5 +88,5 @@ def _event_file(event: str, archive: Path) -> Path:
         return Path(event)
     copies = sorted((archive / event / "crawls").glob("*/event.toml"))
     if not copies:
-        raise click.BadParameter(f"{event!r} is neither an event file nor an event in {archive}")
+        raise NotInArchive(f"{event!r} is neither an event file nor an event in {archive}")
     return copies[-1]

@@ -16,7 +16,7 @@ from typing import Any
 import click
 
 from archive.cdxj.indexing import index_warc_file
-from archive.errors import ExitCode, NewsarcError
+from archive.errors import ExitCode, NewsarcError, NotInArchive
 from archive.warc.repair import repair_directory
 from crawler.cli.analysis import export, search, wacz
 from crawler.cli.archive import get, history, index, list_crawls
@@ -296,6 +296,8 @@ def repair(directory: str, as_json: bool) -> None:
 
         newsarc repair ./newsarc-data
     """
+    if not Path(directory).is_dir():
+        raise NotInArchive(f"no directory {directory}")
     results = repair_directory(directory, on_repaired=index_warc_file)
     for r in results:
         if as_json:

@@ -66,7 +66,7 @@ def replay(archive_uri: str, port: int, events: tuple[str, ...], cache: str | No
     \b
     Examples:
         newsarc replay --archive ./newsarc-data --port 8080
-        newsarc replay --archive s3://news-archive/events --event wang-yi-moscow-2025 --port 0
+        newsarc replay --event demo-wang-yi-moscow --port 0
     """
     from archive.access.replay import events_with_index, select_events
     from archive.errors import StorageError

@@ -26,7 +26,7 @@ def run(*args: str, env: dict, **kwargs: object) -> subprocess.CompletedProcess[
 
 def stored_articles(uri: str, env: dict, monkeypatch: pytest.MonkeyPatch) -> list[dict]:
     use_env(env, monkeypatch)
-    return list(open_archive(uri).articles())
+    return list(open_archive(uri).stored_articles())
 
 
 def test_search_finds_the_talks_with_title_and_snippet(

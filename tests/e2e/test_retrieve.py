@@ -163,9 +163,9 @@ def test_python_api_reads_articles_and_records(
     articles = list(a.articles(event=SLUG))
     unique = list(a.articles(event=SLUG, unique=True))
     assert len(articles) == 11 and 0 < len(unique) < len(articles)
-    assert all(x["dup"]["kind"] == "unique" for x in unique)
+    assert all(x["dup_kind"] == "unique" for x in unique)
     capture = a.get(articles[0]["url"])
-    assert capture.record.record_id == articles[0]["warc"]["record_id"]
+    assert capture.record.record_id == articles[0]["warc_record_id"]
     assert capture.article_id == articles[0]["id"]
     kinds = {ref.record.type for ref in a.records(event=SLUG, types=None)}
     assert kinds == {"warcinfo", "response", "request", "metadata"}

@@ -84,8 +84,10 @@ def test_store_then_api_gives_back_the_same_record(tmp_path: Path) -> None:
     (tmp_path / "ev" / "warc").mkdir()  # an event directory, as every crawl leaves one
     archive = open_archive(tmp_path)
     assert list(archive.article_records("ev")) == [RECORD]
-    (stored,) = archive.articles("ev")
+    (stored,) = archive.stored_articles("ev")
     assert stored == json.loads(json.dumps(RECORD.to_json()))
+    (flat,) = archive.articles("ev")  # the export's flat, typed row
+    assert flat == flat_row(stored) and list(flat) == [c.name for c in COLUMNS]
 
 
 def expected(col: Column) -> Any:

@@ -228,7 +228,7 @@ def demo(
             (f"{me} demo --again{' --out ' + out if archive else ''}", "the web a day later"),
             (f"{me} list{archive}", "the crawl and its stats"),
             (f'{me} search "Lavrov"{archive}', "full-text search of the articles"),
-            (f"{me} export --format parquet -o articles.parquet{archive}", "for pandas/DuckDB"),
+            (f"{me} export -o articles.parquet{archive}", "for pandas/DuckDB"),
             (f"{me} replay{archive}", "browse the archive in pywb"),
             (f"{me} demo --serve", "keep the demo web up to crawl your own event (README)"),
             (f"{me} crawl events/wang-yi-moscow-2025.toml", "the real event (needs internet)"),

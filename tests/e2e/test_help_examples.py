@@ -15,9 +15,12 @@ until Ctrl-C: it is started, asked for a page, and stopped with SIGINT (exit 0).
 
 from __future__ import annotations
 
+import glob
 import os
 import shlex
 import shutil
+import signal
+import socket
 import subprocess
 from pathlib import Path
 
@@ -36,6 +39,7 @@ NOT_RUN = {
     "status": "reads a distributed crawl's state from a Redis",
     "upload": "needs an S3 bucket and a spool left by a failed upload",
 }
+REPO = Path(__file__).resolve().parents[2]
 SAVED_PAGE = "http://wire.test/story/2025-04-01/gw-20250401-0087/"  # extract's saved-page.html
 
 
@@ -57,7 +61,8 @@ def all_examples() -> list[tuple[str, str]]:
 
 
 EXAMPLES = all_examples()
-DEMO = [line for name, line in EXAMPLES if name == "demo"]
+DEMO = [line for name, line in EXAMPLES if name == "demo" and "--serve" not in line]
+SERVE = [line for name, line in EXAMPLES if name == "demo" and "--serve" in line]
 RUN = [(n, line) for n, line in EXAMPLES if n not in NOT_RUN and n != "demo"]
 
 
@@ -68,6 +73,8 @@ def env_for(workdir: Path) -> dict[str, str]:
 def run(line: str, workdir: Path) -> subprocess.CompletedProcess[str]:
     argv = shlex.split(line)
     assert argv[0] == "newsarc", line
+    # the shell's globbing (bash: a pattern that matches nothing stays as it is)
+    argv = [m for a in argv for m in (sorted(glob.glob(a, root_dir=workdir)) or [a])]
     return subprocess.run(
         [*NEWSARC, *argv[1:]],
         cwd=workdir,
@@ -84,6 +91,7 @@ def after_demo(tmp_path_factory: pytest.TempPathFactory, demo_crawl: DemoCrawl) 
     """The demo archive after the ``demo`` examples ran in it, and a saved page."""
     workdir = tmp_path_factory.mktemp("help-examples")
     shutil.copytree(demo_crawl.out, workdir / "newsarc-data")
+    shutil.copytree(REPO / "events", workdir / "events")  # make demo runs in the repository
     assert DEMO, "newsarc demo --help shows no example"
     for line in DEMO:
         proc = run(line, workdir)
@@ -116,3 +124,30 @@ def test_the_example_runs(name: str, line: str, after_demo: Path, tmp_path: Path
     assert proc.returncode == 0, (line, proc.stderr[-3000:])
     assert proc.stdout or proc.stderr, line  # every example says something
     assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("line", SERVE)
+def test_the_serve_example_serves_until_ctrl_c(line: str, tmp_path: Path) -> None:
+    """``demo --serve`` runs until Ctrl-C: started (on a free port), its printed flag used to
+    fetch a page through it, then stopped with SIGINT (exit 0)."""
+    argv = [a if a != "8808" else "0" for a in shlex.split(line)]
+    proc = subprocess.Popen(
+        [*NEWSARC, *argv[1:]],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        printed = [proc.stdout.readline() for _ in range(4)]
+        flag = next(p for p in printed if "--connect-to '*.test=" in p)
+        address = flag.split("*.test=", 1)[1].split("'", 1)[0]
+        host, port = address.rsplit(":", 1)
+        with socket.create_connection((host, int(port)), timeout=10) as conn:
+            conn.sendall(b"GET / HTTP/1.1\r\nHost: globe.test\r\nConnection: close\r\n\r\n")
+            assert conn.recv(12) == b"HTTP/1.1 200"
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=30)
+    assert proc.returncode == 0

@@ -45,19 +45,33 @@ def test_unresolvable_hosts_are_one_line_each_and_a_verdict(tmp_path: Path) -> N
     event = tmp_path / "unreachable.toml"
     event.write_text(EVENT)
     proc = subprocess.run(
-        [*_isolated(), *NEWSARC, "crawl", str(event), "--out", str(tmp_path / "out"), "--json"],
+        [
+            *_isolated(),
+            *NEWSARC,
+            "crawl",
+            str(event),
+            "--out",
+            str(tmp_path / "out"),
+            "--json",
+            "-s",
+            "NEWSARC_LOG_INTERVAL=1",  # stderr is a pipe: progress comes as log lines
+        ],
         capture_output=True,
         text=True,
         timeout=300,
     )
     assert proc.returncode == 4, proc.stderr[-3000:]  # nothing could be fetched
     assert "Traceback" not in proc.stderr, proc.stderr[-3000:]
-    lines = proc.stderr.splitlines()
+    progress = [line for line in proc.stderr.splitlines() if " progress: " in line]
+    assert progress, proc.stderr  # the crawl takes seconds (retries): at least one line
+    assert all(re.search(r"progress: pages 0 done, \d+ queued .* errors \d+", p) for p in progress)
+    lines = [line for line in proc.stderr.splitlines() if " progress: " not in line]
     for host in ("globe.invalid", "courier.invalid", "herald.invalid"):
         first = [line for line in lines if re.search(rf"WARNING: {host}: DNS lookup failed", line)]
         assert len(first) == 1, (host, proc.stderr)  # the first failure of the host, once
     # globe.invalid failed three times (robots.txt, the seed, the feed): the repeats are folded
-    assert any(re.search(r"WARNING: globe\.invalid: 2 more DNS failures$", line) for line in lines)
+    folded = [re.search(r"WARNING: globe\.invalid: (\d+) more DNS failures?$", x) for x in lines]
+    assert sum(int(m[1]) for m in folded if m) == 2, proc.stderr  # folded per interval
     assert len(lines) <= 10, proc.stderr
     report = json.loads(proc.stdout)
     hosts = {h["host"]: h for h in report["failing_hosts"]}

@@ -19,7 +19,9 @@ from scrapy.exceptions import DropItem
 from archive.articles.record import article_id
 from pipelines.analysis.item import ArticleItem, hints_for
 from pipelines.analysis.procpool import LoopPool, WorkerCrashed
+from pipelines.analysis.signals import observe
 from pipelines.analysis.worker import PageAnalysis, analyse, analyse_page, warm
+from pipelines.health import HealthExtension
 from pipelines.page import Page
 from pipelines.relevance.scorer import RelevanceScorer
 
@@ -49,16 +51,24 @@ class ExtractionPipeline:
     sent twice.
     """
 
-    def __init__(self, workers: int, stats: Any, scorer: RelevanceScorer | None = None) -> None:
+    def __init__(
+        self,
+        workers: int,
+        stats: Any,
+        scorer: RelevanceScorer | None = None,
+        health: HealthExtension | None = None,
+    ) -> None:
         self.workers = workers
         self.stats = stats
         self.scorer = scorer
+        self.health = health  # gets every analysed page's extraction signals
         self.pool: LoopPool | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ExtractionPipeline:
         workers = crawler.settings.getint("NEWSARC_EXTRACT_WORKERS") or os.cpu_count() or 1
-        return cls(workers, crawler.stats, event_scorer(crawler.settings))
+        health = crawler.get_extension(HealthExtension)
+        return cls(workers, crawler.stats, event_scorer(crawler.settings), health)
 
     def open_spider(self) -> None:
         # the pool is run from the reactor's asyncio loop: no feeder or result threads
@@ -122,6 +132,8 @@ class ExtractionPipeline:
             except Exception as exc:  # a bug or crash in a worker must not stop the crawl
                 item.analysis_error = exc
         result, error = item.analysis, item.analysis_error
+        if self.health is not None and error is None:
+            self.health.observe(observe(item.url, len(item.body), item.fetched_at, result))
         if error is not None:
             self.stats.inc_value("newsarc/extract/error")
             if isinstance(error, WorkerCrashed):

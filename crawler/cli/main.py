@@ -22,6 +22,7 @@ from crawler.cli.cluster import status, worker
 from crawler.cli.health import health
 from crawler.cli.help import ExampleCommand, ExampleGroup
 from crawler.cli.replay import replay
+from crawler.cli.report import report
 from crawler.cli.run import (
     connect_to_option,
     parse_size,
@@ -273,6 +274,7 @@ main.add_command(export)
 main.add_command(wacz)
 main.add_command(replay)
 main.add_command(health)
+main.add_command(report)
 
 
 def run() -> None:

@@ -45,6 +45,7 @@ def report(
     from archive.report.data import gather
     from archive.report.render import render
     from archive.storage.atomicfile import atomic_write
+    from archive.storage.local import LocalStorage
     from crawler.cli.analysis import check_output_dir
     from crawler.cli.archive import crawl_row
 
@@ -55,8 +56,8 @@ def report(
     if not crawls:
         raise NotInArchive(f"event {event!r} has no crawls in {arc.uri}")
     name, window = _event_info(arc, event)
-    if text_url is None and not arc.uri.startswith("s3://"):
-        text_url = (Path(arc.uri) / event / "text").resolve().as_uri()
+    if text_url is None and isinstance(arc.storage, LocalStorage):
+        text_url = (arc.storage.root / event / "text").resolve().as_uri()
     data = gather(
         arc,
         event,

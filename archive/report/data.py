@@ -38,6 +38,8 @@ class Row:
     words_removed: int | None
     replay: str
     text: str | None  # link to the text file, when the archive has one for it
+    timestamp: str = ""  # of the capture, 14 digits (the replay URL's)
+    text_id: str | None = None  # the document whose text file this article's text is
 
 
 @dataclass
@@ -72,10 +74,46 @@ class ReportData:
     health: HealthTable | None
     generated: str = ""
     totals: dict[str, int] = field(default_factory=dict)
+    replay_base: str = "http://127.0.0.1:8080"
+    text_base: str | None = None
 
     @property
     def revisions(self) -> list[Row]:
         return [r for r in self.rows if r.revision > 1]
+
+    def listing(self) -> dict[str, Any]:
+        """Articles and stories as compact JSON for the page's script to lay out as tables
+        (a third of the bytes of the same rows as HTML): repeated strings as indexes."""
+        outlets = sorted({r.outlet for r in self.rows})
+        languages = sorted({r.language for r in self.rows})
+        kinds = sorted({r.kind for r in self.rows})
+        position = {r.id: i for i, r in enumerate(self.rows)}
+        return {
+            "replay": f"{self.replay_base}/{quote(self.event)}",
+            "text": self.text_base or "",
+            "outlets": outlets,
+            "languages": languages,
+            "kinds": kinds,
+            "rows": [
+                [
+                    r.id,
+                    r.day,
+                    outlets.index(r.outlet),
+                    r.title,
+                    languages.index(r.language),
+                    kinds.index(r.kind),
+                    r.words,
+                    r.timestamp,
+                    r.url,
+                    r.text_id or "" if r.text else "",
+                ]
+                for r in self.rows
+            ],
+            "stories": [
+                [s.title, s.outlets, s.kinds, [position[m.id] for m in s.members]]
+                for s in self.stories
+            ],
+        }
 
     def per_day(self) -> list[dict[str, Any]]:
         counts = Counter((r.day, r.outlet) for r in self.rows)
@@ -132,6 +170,8 @@ def gather(
         sum(1 for m in members.values() if len(m) == 1),
         health,
         totals=totals,
+        replay_base=replay_base.rstrip("/"),
+        text_base=text_base.rstrip("/") if text_base else None,
     )
 
 
@@ -162,6 +202,8 @@ def _row(a: dict[str, Any], event: str, replay: str, text_base: str | None) -> R
         words_removed=a.get("words_removed"),
         replay=f"{replay}/{quote(event)}/{fetched}/{url}",
         text=f"{text_base.rstrip('/')}/{text_id}.txt" if text_base and text_id else None,
+        timestamp=fetched,
+        text_id=str(text_id) if text_id else None,
     )
 
 

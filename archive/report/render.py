@@ -64,6 +64,7 @@ def render(report: ReportData, *, now: datetime | None = None) -> str:
         r=report,
         generated=generated,
         specs=Markup(_script_json(specs)),
+        listing=Markup(_script_json(report.listing())),
         bundle=Markup(vega_bundle().replace("</script", "<\\/script")),
         chart_ids=list(specs),
     )

@@ -8,6 +8,7 @@ import re
 import shutil
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import lxml.html
 import pytest
@@ -28,6 +29,15 @@ def report(demo_crawl: DemoCrawl, tmp_path_factory: pytest.TempPathFactory) -> t
     return archive, out
 
 
+@pytest.fixture(scope="module")
+def rendered(
+    report: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Any, str]:
+    """The report's DOM after Chromium ran its scripts, and Chromium's log."""
+    dom, log = dump_dom(report[1], tmp_path_factory.mktemp("chromium-profile"))
+    return lxml.html.fromstring(dom), log
+
+
 def export_rows(archive: Path, *options: str) -> list[dict[str, object]]:
     proc = newsarc("export", "--format", "jsonl", "-o", "-", "--archive", str(archive), *options)
     assert proc.returncode == 0, proc.stderr
@@ -46,12 +56,8 @@ def test_the_report_needs_no_network(report: tuple[Path, Path]) -> None:
     assert len(page.encode()) < 3_000_000
 
 
-def test_chromium_draws_every_chart_without_script_errors(
-    report: tuple[Path, Path], tmp_path: Path
-) -> None:
-    _, out = report
-    dom, log = dump_dom(out, tmp_path / "profile")
-    doc = lxml.html.fromstring(dom)
+def test_chromium_draws_every_chart_without_script_errors(rendered: tuple[Any, str]) -> None:
+    doc, log = rendered
     errors = doc.get_element_by_id("script-errors")
     assert errors.get("hidden") is not None and not (errors.text or "").strip(), errors.text
     assert "Uncaught" not in log
@@ -71,9 +77,12 @@ def test_chromium_draws_every_chart_without_script_errors(
     assert doc.xpath("//body/@data-charts-drawn") == [str(len(charts))]
 
 
-def test_the_numbers_are_those_of_list_and_export(report: tuple[Path, Path]) -> None:
+def test_the_numbers_are_those_of_list_and_export(
+    report: tuple[Path, Path], rendered: tuple[Any, str]
+) -> None:
     archive, out = report
-    doc = lxml.html.fromstring(out.read_text("utf-8"))
+    doc = lxml.html.fromstring(out.read_text("utf-8"))  # as written: totals, crawls, health
+    shown = rendered[0]  # as Chromium laid it out: the article table, the stories
     totals = {
         div.get("data-total"): int(div.xpath("./b/text()")[0])
         for div in doc.xpath("//div[@data-total]")
@@ -95,10 +104,12 @@ def test_the_numbers_are_those_of_list_and_export(report: tuple[Path, Path]) -> 
         cells = [td.text_content() for td in tr.xpath("./td")]
         assert cells[2:5] == [str(crawl["pages"]), str(crawl["articles"]), str(crawl["duplicates"])]
     # every exported article is listed once, with its archived page and its text
-    listed_ids = doc.xpath("//tr[@data-article]/@data-article")
+    listed_ids = shown.xpath("//tr[@data-article]/@data-article")
     assert Counter(listed_ids) == Counter(r["id"] for r in rows)
+    assert shown.xpath("//body/@data-articles") == [str(len(rows))]
     for row in rows:
-        (tr,) = doc.xpath(f"//tr[@data-article='{row['id']}']")
+        (tr,) = shown.xpath(f"//tr[@data-article='{row['id']}']")
+        assert tr.xpath("./td/a/text()")[0] == row["title"]
         links = tr.xpath(".//a/@href")
         assert links[0].startswith("http://127.0.0.1:8080/" + SLUG + "/")
         assert links[0].endswith("/" + str(row["url"]))
@@ -107,6 +118,13 @@ def test_the_numbers_are_those_of_list_and_export(report: tuple[Path, Path]) -> 
             text.read_text("utf-8").strip()
             == next(r["text"] for r in rows if r["id"] == text.stem).strip()
         )
+    # every story of several articles is listed with its members, each linking to its row
+    stories = Counter(r["story"] for r in rows)
+    details = shown.xpath("//div[@id='story-list']/details")
+    assert len(details) == sum(1 for n in stories.values() if n > 1)
+    members = [a.get("href") for a in shown.xpath("//div[@id='story-list']//li/a")]
+    assert len(members) == sum(n for n in stories.values() if n > 1)
+    assert all(m.removeprefix("#a-") in set(listed_ids) for m in members)
     # the health table has one row per site the crawl measured
     sites = doc.xpath("//section[@id='health']//tr[@data-site]/@data-site")
     assert sorted(sites) == ["courier.test", "globe.test", "herald.test", "wire.test"]

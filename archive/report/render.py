@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 from datetime import UTC, datetime
 from functools import cache
 from importlib import resources
+from importlib.metadata import version
+from pathlib import Path
 from typing import Any
 
 import jinja2
@@ -31,11 +35,23 @@ Promise.all(jobs).then(() => {
 
 
 @cache
-def vega_bundle() -> str:
-    """Vega, Vega-Lite and Vega-Embed as one inline module script (from vl-convert's copy)."""
+def vega_bundle(cache_dir: Path | None = None) -> str:
+    """Vega, Vega-Lite and Vega-Embed as one inline module script (from vl-convert's copy),
+    kept in ``cache_dir`` (building it takes seconds) under a name that changes with the
+    vl-convert version and the snippet."""
     import vl_convert
 
-    return str(vl_convert.javascript_bundle(SNIPPET))
+    key = hashlib.sha256(f"{version('vl-convert-python')}\n{SNIPPET}".encode()).hexdigest()
+    path = cache_dir / f"vega-bundle-{key[:16]}.js" if cache_dir else None
+    if path is not None and path.is_file():
+        return path.read_text("utf-8")
+    bundle = str(vl_convert.javascript_bundle(SNIPPET))
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(bundle, "utf-8")
+        tmp.replace(path)
+    return bundle
 
 
 def _template() -> jinja2.Template:
@@ -50,8 +66,11 @@ def _script_json(data: Any) -> str:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
 
 
-def render(report: ReportData, *, now: datetime | None = None) -> str:
-    """The report's HTML: opens without a network (no external script, style or font)."""
+def render(
+    report: ReportData, *, now: datetime | None = None, cache_dir: Path | None = None
+) -> str:
+    """The report's HTML: opens without a network (no external script, style or font).
+    ``cache_dir`` keeps the Vega bundle between runs."""
     specs = {
         "chart-coverage": charts.coverage(report.per_day(), report.window),
         "chart-outlets": charts.outlets(report.per_outlet()),
@@ -65,6 +84,6 @@ def render(report: ReportData, *, now: datetime | None = None) -> str:
         generated=generated,
         specs=Markup(_script_json(specs)),
         listing=Markup(_script_json(report.listing())),
-        bundle=Markup(vega_bundle().replace("</script", "<\\/script")),
+        bundle=Markup(vega_bundle(cache_dir).replace("</script", "<\\/script")),
         chart_ids=list(specs),
     )

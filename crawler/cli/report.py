@@ -46,7 +46,7 @@ def report(
     from archive.report.render import render
     from archive.storage.atomicfile import atomic_write
     from archive.storage.local import LocalStorage
-    from crawler.cli.analysis import check_output_dir
+    from crawler.cli.analysis import cache_dir, check_output_dir
     from crawler.cli.archive import crawl_row
 
     target = Path(output)
@@ -67,7 +67,7 @@ def report(
         replay_base=replay_url,
         text_base=text_url,
     )
-    html = render(data).encode("utf-8")
+    html = render(data, cache_dir=cache_dir()).encode("utf-8")
     with atomic_write(target) as out:
         out.write(html)
     click.echo(

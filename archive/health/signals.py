@@ -209,10 +209,13 @@ def site_signals(pages: Iterable[PageObservation], first_capture: str | None) ->
         if len(urls) < EXAMPLES:
             urls.append(url)
 
+    # pages without an article, as examples: the longest paths first (article URLs are long
+    # slugs; a home page or section page without an article is normal)
+    for p in sorted((p for p in pages if not p.article), key=lambda p: (-len(p.url), p.url)):
+        fail("article", p.url)
     for p in pages:
         s.pages += 1
         if not p.article:
-            fail("article", p.url)
             continue
         s.articles += 1
         s.text_chars.append(p.text_chars)

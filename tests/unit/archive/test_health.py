@@ -70,6 +70,11 @@ def test_site_signals_count_fields_walls_and_implausible_dates() -> None:
     assert (s.identical, s.future_date, s.early_date, s.fallback) == (2, 1, 1, 1)
     assert s.examples["identical"] == ["http://a.test/3", "http://a.test/4"]
     assert s.examples["article"] == ["http://a.test/list"]
+    home = site_signals(
+        [page("http://a.test/", article=False), page("http://a.test/news/a-b-c", article=False)],
+        None,
+    )
+    assert home.examples["article"] == ["http://a.test/news/a-b-c", "http://a.test/"]
     assert s.rate("article") == pytest.approx(5 / 6)
     assert s.first_capture == FETCHED
     # the order pages arrive in changes nothing

@@ -1,4 +1,5 @@
-"""Pure archive layer: WARC, CDXJ, storage, retrieval. Never imports Scrapy.
+"""Pure archive layer: WARC, CDXJ, storage, retrieval, extraction health and the event report.
+Never imports Scrapy.
 
 ``from archive import open_archive`` is the Python API for reading an archive back
 (:mod:`archive.access.api`); it is imported on first use so the crawl's hot paths stay light.

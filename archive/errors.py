@@ -49,6 +49,7 @@ class ExitCode(IntEnum):
     NOTHING = 4  # nothing could be fetched (or extracted), or nothing found in an archive
     STORAGE = 5  # objects are still waiting in the spool: run `newsarc upload --resume`
     LOCKED = 6  # another crawl of the event holds its lock; nothing was touched
+    DRIFT = 7  # --fail-on-drift: the crawl raised extraction drift alarms
     INTERRUPTED = 130  # interrupted (Ctrl-C, SIGTERM)
 
 

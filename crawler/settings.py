@@ -79,6 +79,7 @@ EXTENSIONS: dict[str, int | None] = {
     "pipelines.warc.WarcService": 100,  # the WARC writer thread: handler, spider, upload use it
     "pipelines.upload.UploadExtension": 500,  # WARCs, texts, articles to storage; manifest last
     "pipelines.state.CrawlStateExtension": 550,  # per-URL state (fetched from storage by 500)
+    "pipelines.health.HealthExtension": 600,  # per-site extraction signals, drift alarms
 }
 
 # --- newsarc -----------------------------------------------------------------------------------
@@ -97,6 +98,11 @@ NEWSARC_EVENT_DIR = None  # this event's directory (default <output>/<slug>)
 NEWSARC_CRAWL_ID = None  # id of this crawl (default: its UTC start, e.g. 20250401T120000Z)
 NEWSARC_EXTRACT_WORKERS = 0  # extraction processes (0: one per CPU)
 NEWSARC_BATCH_SCHEDULING = True  # crawl under SCHED_BATCH: wakeups don't preempt the workers
+NEWSARC_HEALTH = True  # per-site extraction signals and drift alarms (crawls/<id>/health.json)
+NEWSARC_HEALTH_ALPHA = 0.001  # significance of the drift test (one-sided Fisher exact, per signal)
+NEWSARC_HEALTH_MIN_CHANGE = 0.1  # smallest change of a rate that raises an alarm
+NEWSARC_HEALTH_MIN_CRAWLS = 3  # a site's baseline: at least this many earlier crawls …
+NEWSARC_HEALTH_MIN_PAGES = 200  # … and at least this many pages (whichever reaches further back)
 NEWSARC_RELEVANCE_THRESHOLD = 0.5  # minimum relevance score of an on-event article
 NEWSARC_RELEVANCE_GATE = True  # skip extracting pages that lack a required term (relevance/gate.py)
 NEWSARC_WARC_DIR = None  # override the WARC directory (default <output>/<slug>/warc)

@@ -19,7 +19,9 @@ from scrapy.exceptions import DropItem
 from archive.articles.record import article_id
 from pipelines.analysis.item import ArticleItem, hints_for
 from pipelines.analysis.procpool import LoopPool, WorkerCrashed
+from pipelines.analysis.signals import observe
 from pipelines.analysis.worker import PageAnalysis, analyse_page, warm
+from pipelines.health import HealthExtension
 from pipelines.page import Page
 from pipelines.relevance.scorer import RelevanceScorer
 
@@ -54,12 +56,14 @@ class ExtractionPipeline:
         workers: int,
         stats: Any,
         scorer: RelevanceScorer | None = None,
+        health: HealthExtension | None = None,
         *,
         gate: bool = True,
     ) -> None:
         self.workers = workers
         self.stats = stats
         self.scorer = scorer
+        self.health = health  # gets every analysed page's extraction signals
         self.gate = gate  # skip extraction of pages lacking a required term (relevance/gate.py)
         self.pool: LoopPool | None = None
 
@@ -71,6 +75,7 @@ class ExtractionPipeline:
             workers,
             crawler.stats,
             event_scorer(settings),
+            crawler.get_extension(HealthExtension),
             gate=settings.getbool("NEWSARC_RELEVANCE_GATE", True),
         )
 
@@ -139,6 +144,10 @@ class ExtractionPipeline:
             except Exception as exc:  # a bug or crash in a worker must not stop the crawl
                 item.analysis_error = exc
         result, error = item.analysis, item.analysis_error
+        if self.health is not None and error is None:
+            # a gated page counts as one without an article: a template change that hides the
+            # article from the page's text (an app shell, a consent wall) still shows as drift
+            self.health.observe(observe(item.url, len(item.body), item.fetched_at, result))
         if error is not None:
             self.stats.inc_value("newsarc/extract/error")
             if isinstance(error, WorkerCrashed):

@@ -22,6 +22,7 @@ from archive.state.sqlite import STATE_DIR, STATE_FILE
 from archive.storage import open_storage
 from archive.storage.uploader import Uploader
 from archive.version import VERSION
+from pipelines.health import HealthExtension
 from pipelines.warc import WarcService
 
 if TYPE_CHECKING:
@@ -196,6 +197,9 @@ class UploadExtension:
             "finish_reason": finish_reason(stats.get_stats()),
             "stats": {k: v for k, v in (stats.get_stats() or {}).items() if isinstance(v, int)},
         }
+        health = self.crawler.get_extension(HealthExtension)
+        if health is not None and health.health is not None:
+            info["health"] = {"alarms": [a.to_json() for a in health.health.alarms]}
         if done:
             written = self.uploader.write_manifest(self.slug, self.crawl_id, info, self._keys)
         else:

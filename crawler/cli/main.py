@@ -23,8 +23,10 @@ from crawler.cli.archive import get, history, index, list_crawls
 from crawler.cli.articles import extract, reextract
 from crawler.cli.check import check
 from crawler.cli.cluster import status, worker
+from crawler.cli.health import health
 from crawler.cli.help import ExampleCommand, ExampleGroup
 from crawler.cli.replay import replay
+from crawler.cli.report import report
 from crawler.cli.run import (
     connect_to_option,
     parse_size,
@@ -112,6 +114,9 @@ def main() -> None:
     envvar="NEWSARC_REDIS_URL",
     help="Be one worker of the event's distributed crawl on this Redis (redis://host:port/db).",
 )
+@click.option(
+    "--fail-on-drift", is_flag=True, help="Exit 7 when extraction drift alarms were raised."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.option("-v", "--verbose", count=True, help="Show Scrapy's logs (-vv for debug).")
 def crawl(
@@ -128,6 +133,7 @@ def crawl(
     warc_size: str,
     overrides: tuple[str, ...],
     redis: str | None,
+    fail_on_drift: bool,
     as_json: bool,
     verbose: int,
 ) -> None:
@@ -161,7 +167,13 @@ def crawl(
     )
     sys.exit(
         run_event(
-            event_file, options, as_json=as_json, title="newsarc crawl", extra={}, redis=redis
+            event_file,
+            options,
+            as_json=as_json,
+            title="newsarc crawl",
+            extra={},
+            redis=redis,
+            fail_on_drift=fail_on_drift,
         )
     )
 
@@ -334,6 +346,8 @@ main.add_command(search)
 main.add_command(export)
 main.add_command(wacz)
 main.add_command(replay)
+main.add_command(health)
+main.add_command(report)
 
 
 def run() -> None:

@@ -151,11 +151,14 @@ def exit_code(stats: dict[str, Any]) -> int:
 
 
 def report(stats: dict[str, Any], *, as_json: bool, title: str, extra: dict[str, Any]) -> None:
+    from crawler.cli.health import alarms_of, echo_alarms
     from crawler.cli.summary import CrawlSummary
 
     summary = CrawlSummary.from_stats(stats)
+    alarms = alarms_of(stats)
     if as_json:
-        click.echo(json.dumps(summary.as_json(extra), default=str, sort_keys=True))
+        data = {**summary.as_json(extra), "alarms": alarms}
+        click.echo(json.dumps(data, default=str, sort_keys=True))
         if verdict := summary.verdict():
             click.echo(f"error: {verdict}", err=True)
         return
@@ -176,6 +179,7 @@ def report(stats: dict[str, Any], *, as_json: bool, title: str, extra: dict[str,
         for row in hosts:
             failing.add_row(*row)
         console.print(failing)
+    echo_alarms(alarms)
     if verdict := summary.verdict():
         click.echo(f"error: {verdict}", err=True)
     if summary.finish_reason == "warc_write_error":
@@ -190,6 +194,7 @@ def run_event(
     title: str,
     extra: dict[str, Any],
     redis: str | None = None,
+    fail_on_drift: bool = False,
 ) -> int:
     from crawler.event.spec import load_event
     from crawler.runner import run_crawl
@@ -214,6 +219,8 @@ def run_event(
     extra = {"archive": where or str(Path(options.output) / event.slug), **extra}
     report(stats, as_json=as_json, title=title, extra=extra)
     code = exit_code(stats)
+    if code == ExitCode.OK and fail_on_drift and stats.get("newsarc/health/alarms"):
+        code = ExitCode.DRIFT
     if code == ExitCode.STORAGE:
         click.echo(
             f"error: {stats['newsarc/upload/pending']} objects are still in the spool "

@@ -69,8 +69,12 @@ class DemoWeb:
         port: int = 0,
         address: str = "127.0.0.1",
         edition: int = 0,
+        redesigned: tuple[str, ...] = (),
+        shuffle: int | None = None,
     ):
         self.edition = edition  # the web in time: see demoweb/editions.py
+        self.redesigned = frozenset(redesigned)  # hosts serving a redesigned article template
+        self.shuffle = shuffle  # seed of a random link order on listing pages (None: fixed)
         self.slow_seconds = slow_seconds
         self.huge_bytes = huge_bytes
         self._address = (address, port)
@@ -104,7 +108,16 @@ class DemoWeb:
             slow_seconds=self.slow_seconds,
             huge_bytes=self.huge_bytes,
             edition=self.edition,
+            redesigned=self.redesigned,
+            shuffle=self.shuffle,
         )
+
+    def redesign(self, *hosts: str) -> None:
+        """From the next request on, ``hosts`` serve their redesigned article template (only
+        The Herald has one: its body moves into a script-rendered app shell)."""
+        self.redesigned = frozenset(hosts)
+        if self._server is not None:
+            self._site = self._new_site()
 
     def advance(self, editions: int = 1) -> None:
         """Move the web on in time: the next request is answered by a later edition."""

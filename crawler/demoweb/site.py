@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import threading
 from collections.abc import Callable
 from types import ModuleType
@@ -64,8 +65,19 @@ def _bytes(status: int, body: bytes, content_type: str) -> Reply:
 class Site:
     """Answers requests; thread-safe (the only mutable state is the retry counter)."""
 
-    def __init__(self, *, port: int, slow_seconds: float, huge_bytes: int, edition: int = 0):
+    def __init__(
+        self,
+        *,
+        port: int,
+        slow_seconds: float,
+        huge_bytes: int,
+        edition: int = 0,
+        redesigned: frozenset[str] = frozenset(),
+        shuffle: int | None = None,
+    ):
         self.port = port
+        self.redesigned = redesigned  # hosts whose article pages use their redesigned template
+        self.shuffle = shuffle  # seed: listing pages list their links in a random order
         self.slow_seconds = slow_seconds
         self.huge_bytes = huge_bytes
         self.edition = edition
@@ -107,13 +119,20 @@ class Site:
         return self._html(host, TEMPLATES[host].simple_page(title, body_html), status)
 
     def _article(self, art: Article) -> Reply:
-        return self._html(art.host, TEMPLATES[art.host].article_page(art, related_links(art)))
+        template = TEMPLATES[art.host]
+        if art.host in self.redesigned:
+            return self._html(art.host, template.app_article_page(art, related_links(art)))
+        return self._html(art.host, template.article_page(art, related_links(art)))
 
     def _listing(self, host: str, path: str, title: str, section: str | None) -> Reply:
         stories = [a for a in articles_of(host) if section is None or a.section == section]
         extra = [Link(SPECIALS[n].url, LINK_TEXT[n]) for n in EXTRA_LINKS.get((host, path), [])]
         if path == "/":
             extra += [Link(f"http://{host}{p}", t) for p, (t, _) in SECTIONS[host].items()]
+        if self.shuffle is not None:
+            order = random.Random(f"{self.shuffle}:{host}{path}")
+            order.shuffle(stories)
+            order.shuffle(extra)
         return self._html(host, TEMPLATES[host].listing_page(title, stories, extra))
 
     def _not_found(self, host: str) -> Reply:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from .catalog import SPECIALS
 from .content import Article
 from .render import Link, a, comments_for, esc, image_url, iso, json_ld, link_list, paragraphs
@@ -125,3 +127,25 @@ def listing_page(title: str, stories: list[Article], extra: list[Link]) -> str:
 
 def simple_page(title: str, body_html: str) -> str:
     return page(title, f"<h1>{esc(title)}</h1>\n{body_html}")
+
+
+def app_article_page(art: Article, related: list[Link]) -> str:
+    """The Herald after its redesign (``DemoWeb(redesigned=("herald.test",))``): the page is a
+    client-side app shell; headline, byline and body come in ``<script id="__APP_DATA__">`` and
+    are rendered by script. What a publisher's move to a JavaScript framework does to an
+    extractor that reads the HTML: the page is archived whole, but holds no article text."""
+    data = {
+        "headline": art.title,
+        "standfirst": art.standfirst,
+        "author": art.author,
+        "published": iso(art),
+        "body": list(art.paragraphs),
+        "related": [{"url": link.url, "title": link.text} for link in related],
+    }
+    payload = json.dumps(data, ensure_ascii=False).replace("</", "<\\/")
+    main = f"""<div id="app" class="app-shell" data-route="article">
+<div class="spinner">Loading…</div></div>
+<noscript>Please enable JavaScript to read the Metro Herald.</noscript>
+<script id="__APP_DATA__" type="application/json">{payload}</script>
+<script src="http://herald.test/static/app.js" defer></script>"""
+    return page(art.title, main, head=_head(art))

@@ -558,3 +558,35 @@ def test_runner_prints_the_mapping_and_stops_on_ctrl_c() -> None:
     finally:
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=10) == 0
+
+
+# -- a redesigned site and a shuffled link order (extraction health tests) ---------------------
+
+
+def test_a_redesigned_herald_serves_its_article_body_as_app_data_only() -> None:
+    from crawler.demoweb.content import articles_of
+    from pipelines.extract.extractor import extract
+
+    art = next(a for a in articles_of("herald.test") if len(a.paragraphs) > 2)
+    with DemoWeb(redesigned=("herald.test",)) as redesigned, DemoWeb() as plain:
+        new = get_url(redesigned, art.url).body
+        old = get_url(plain, art.url).body
+        other = next(a for a in articles_of("globe.test"))
+        assert get_url(redesigned, other.url).body == get_url(plain, other.url).body
+    assert (
+        b'id="__APP_DATA__"' in new and art.paragraphs[1].encode() not in new.split(b"<script")[0]
+    )
+    assert json.dumps(art.paragraphs[1], ensure_ascii=False).encode() in new
+    headers = {"content-type": "text/html; charset=utf-8"}
+    assert extract(art.url, headers, old) is not None
+    assert extract(art.url, headers, new) is None  # what the health test must notice
+
+
+def test_shuffle_reorders_listing_links_but_not_their_set() -> None:
+    pages = []
+    for seed in (None, 1, 2):
+        with DemoWeb(shuffle=seed) as web:
+            pages.append(get_url(web, "http://globe.test/").body.decode())
+    order = [re.findall(r'href="([^"]*)"', page) for page in pages]
+    assert len({tuple(o) for o in order}) == 3
+    assert len({tuple(sorted(o)) for o in order}) == 1

@@ -2,10 +2,12 @@
 
 Each worker's Scrapy slots space its own requests; that alone would let N workers hit a host N
 times as often. So right before a request goes on the wire (in the download handler, after
-Scrapy's own slot let it go), the worker reserves the host's next send time in Redis:
-``at = max(now, next)``, ``next = at + delay``, and waits until ``at``. Reservations are
-atomic (one Lua script, the Redis server's clock), so two requests to one host are never sent
-closer than ``delay``, however many workers there are. Concurrency per host is a sorted set of
+Scrapy's own slot let it go), the worker takes the host's send time in Redis: when
+``now >= next`` (and a slot is free) it sets ``next = now + delay`` and sends at once; else it
+waits ``next - now`` and asks again. Nothing is booked ahead, so a worker that wakes late
+(a loaded machine) delays the next request instead of shortening its gap. Each step is atomic
+(one Lua script, the Redis server's clock), so two requests to one host are never sent closer
+than ``delay``, however many workers there are. Concurrency per host is a sorted set of
 slot holders with expiries (a dead holder's slot frees itself). A ``Retry-After`` or
 ``Crawl-delay`` seen by one worker moves the host's next time for all of them.
 
@@ -45,12 +47,12 @@ for _, held in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do
 end
 if max > 0 and redis.call('ZCARD', KEYS[2]) >= max then return '-1' end
 local nxt = tonumber(redis.call('HGET', KEYS[1], 'next') or '0')
-local at = math.max(now, nxt)
-redis.call('HSET', KEYS[1], 'next', tostring(at + delay))
-redis.call('ZADD', KEYS[2], at + ttl, token)
+if nxt > now then return tostring(nxt - now) end
+redis.call('HSET', KEYS[1], 'next', tostring(now + delay))
+redis.call('ZADD', KEYS[2], now + ttl, token)
 redis.call('EXPIRE', KEYS[1], math.ceil(delay + ttl + 3600))
 redis.call('EXPIRE', KEYS[2], math.ceil(delay + ttl + 3600))
-return tostring(at - now)
+return '0'
 """
 
 # KEYS host; ARGV seconds -> the host's next time is at least now + seconds
@@ -106,14 +108,15 @@ class HostGate:
                 await self.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
                 continue
-            if wait >= 0:
-                break
-            await self.sleep(self.poll)  # every slot of the host is taken: try again shortly
-            self.waited += self.poll
-        if wait > 0:
+            if wait == 0:
+                return token  # reserved now, at the moment of sending
+            if wait < 0:
+                wait = self.poll  # every slot of the host is taken: try again shortly
+            # not yet: the host's next time is in the future. Nothing is booked ahead: the
+            # time is taken when it has come, so a worker that wakes late pushes the next one
+            # back instead of leaving it less than the delay after its own request.
             self.waited += wait
             await self.sleep(wait)
-        return token
 
     def release(self, slot: str, token: str) -> None:
         with contextlib.suppress(*UNAVAILABLE):  # down: the slot's expiry frees it

@@ -1,9 +1,12 @@
-"""Cluster politeness (real Redis): per-host reservations spaced by the delay, slot counts,
-Retry-After for everyone. The waits are computed by Redis from its own clock; nothing sleeps."""
+"""Cluster politeness (real Redis): per-host send times spaced by the delay, slot counts,
+Retry-After for everyone. The waits are computed by Redis from its own clock, and the gate
+really waits them (short delays): a send time is only taken when it has come."""
 
 from __future__ import annotations
 
 import asyncio
+import itertools
+from typing import Any
 
 import pytest
 import scrapy
@@ -16,29 +19,41 @@ KEYS = CrawlKeys("ev", "C1")
 
 
 class Waits:
+    """The gate's sleep: recorded, and really waited (the gate asks Redis again after it)."""
+
     def __init__(self) -> None:
         self.slept: list[float] = []
 
     async def __call__(self, seconds: float) -> None:
         self.slept.append(seconds)
+        await asyncio.sleep(seconds)
 
 
-def test_two_workers_reserve_one_host_a_delay_apart(redis_url: str) -> None:
+def redis_now(client: Any) -> float:
+    seconds, micros = client.time()
+    return float(seconds) + float(micros) / 1e6
+
+
+def test_two_workers_take_one_hosts_send_times_a_delay_apart(redis_url: str) -> None:
     waits = Waits()
+    client = connect(redis_url)
     a = HostGate(connect(redis_url), KEYS, sleep=waits)
     b = HostGate(connect(redis_url), KEYS, sleep=waits)
+    granted: list[float] = []
 
     async def go() -> None:
         for gate in (a, b, a, b):
-            token = await gate.acquire("news.test:80", 1.0, 0)
+            token = await gate.acquire("news.test:80", 0.2, 0)
+            granted.append(redis_now(client))
             gate.release("news.test:80", token)
 
     asyncio.run(go())
-    # the first goes at once; each next one waits one more delay, whichever worker asks
-    assert waits.slept[0] == pytest.approx(1.0, abs=0.05)
-    assert waits.slept == pytest.approx([1.0, 2.0, 3.0], abs=0.05)
-    other = asyncio.run(a.acquire("other.test:80", 1.0, 0))  # hosts do not share a delay
-    assert other and waits.slept[-1] == pytest.approx(3.0, abs=0.05)
+    gaps = [y - x for x, y in itertools.pairwise(granted)]
+    assert all(gap >= 0.2 for gap in gaps), gaps  # on Redis' clock: never closer than the delay
+    assert waits.slept and all(0 < w <= 0.2 + 1e-6 for w in waits.slept)
+    before = len(waits.slept)
+    other = asyncio.run(a.acquire("other.test:80", 0.2, 0))  # hosts do not share a delay
+    assert other and len(waits.slept) == before
 
 
 def test_per_host_slots_are_shared_and_freed(redis_url: str) -> None:
@@ -65,11 +80,14 @@ def test_a_dead_workers_slots_are_freed(redis_url: str) -> None:
 
 def test_retry_after_pauses_the_host_for_every_worker(redis_url: str) -> None:
     waits = Waits()
+    client = connect(redis_url)
     a = HostGate(connect(redis_url), KEYS, sleep=waits)
     b = HostGate(connect(redis_url), KEYS, sleep=waits)
-    a.pause("slow.test:80", 30)
+    paused = redis_now(client)
+    a.pause("slow.test:80", 0.5)
     asyncio.run(b.acquire("slow.test:80", 0.0, 0))
-    assert waits.slept == [pytest.approx(30, abs=0.1)]
+    assert redis_now(client) - paused >= 0.5
+    assert waits.slept and waits.slept[0] == pytest.approx(0.5, abs=0.1)
 
 
 def test_requests_cross_workers_as_json_with_callbacks_by_name() -> None:

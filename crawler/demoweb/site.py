@@ -6,7 +6,18 @@ import threading
 from collections.abc import Callable
 from types import ModuleType
 
-from . import feeds, gdelt, specials, tpl_courier, tpl_globe, tpl_herald, tpl_wire, traps
+from . import (
+    feeds,
+    gdelt,
+    specials,
+    tpl_courier,
+    tpl_globe,
+    tpl_herald,
+    tpl_novosti,
+    tpl_wire,
+    tpl_xinwen,
+    traps,
+)
 from .catalog import HOSTS, PUBLISHERS, SPECIALS
 from .content import Article, articles_of, load_articles
 from .editions import edition_articles, with_validators
@@ -19,6 +30,8 @@ TEMPLATES: dict[str, ModuleType] = {
     "courier.test": tpl_courier,
     "herald.test": tpl_herald,
     "wire.test": tpl_wire,
+    "xinwen.test": tpl_xinwen,
+    "novosti.test": tpl_novosti,
 }
 # section path -> (title, article section or None for all)
 SECTIONS: dict[str, dict[str, tuple[str, str | None]]] = {
@@ -27,6 +40,8 @@ SECTIONS: dict[str, dict[str, tuple[str, str | None]]] = {
     "courier.test": {"/news/": ("News", None)},
     "herald.test": {"/news/": ("News", "news"), "/city/": ("City", "city")},
     "wire.test": {"/latest/": ("Latest", None), "/world/": ("World", "world")},
+    "xinwen.test": {"/guoji/": ("国际", "guoji"), "/zhuanzai/": ("转载", "zhuanzai")},
+    "novosti.test": {"/politika/": ("Политика", "politika"), "/gorod/": ("Город", "gorod")},
 }  # fmt: skip
 EXTRA_LINKS: dict[tuple[str, str], list[str]] = {  # (host, listing path) -> special names linked
     ("globe.test", "/"): ["redirect-301"],

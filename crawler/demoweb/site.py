@@ -1,4 +1,5 @@
-"""Routing: (Host, path) -> Reply for the six publishers (English, one Chinese, one Russian), the GDELT imitation and the specials."""
+"""Routing: (Host, path) -> Reply for the six publishers (four English, one Chinese, one
+Russian), the GDELT imitation and the specials."""
 
 from __future__ import annotations
 

@@ -142,6 +142,16 @@ def _stemmer(lang: str) -> Any:
     return snowballstemmer.stemmer(SNOWBALL[lang])
 
 
+@lru_cache(maxsize=64)
+def _stop(lang: str) -> frozenset[str]:
+    """Stop words of ``lang`` (the stop-words package's list, with ours for English and
+    Chinese): function words are no evidence that two texts share content."""
+    from stop_words import LANGUAGE_MAPPING, get_stop_words
+
+    listed = frozenset(get_stop_words(lang)) if lang in LANGUAGE_MAPPING else frozenset()
+    return STOP | STOP_ZH | listed
+
+
 def tokens(lines: list[str], language: str = "") -> Tokens:
     """Every word of ``lines`` in order, tagged; sentence numbers run across lines.
 
@@ -172,7 +182,7 @@ def tokens(lines: list[str], language: str = "") -> Tokens:
             quoted += [qi < len(quotes) and quotes[qi][0] <= lo] * len(found)
     if not words:
         return Tokens((), (), (), (), (), (), (), ())
-    lang = language if USE_SNOWBALL and language in SNOWBALL else ""
+    lang = "" if language == "en" else language
     norm, stems, cap, name_like, number, content, han = zip(
         *(_word(w, lang) for w in words), strict=True
     )
@@ -188,20 +198,22 @@ def tokens(lines: list[str], language: str = "") -> Tokens:
 @lru_cache(maxsize=1 << 18)
 def _word(raw: str, lang: str = "") -> tuple[str, str, bool, bool, bool, bool, bool]:
     """(norm, stem, capitalised, could be a name, number, content word, Han) of one word;
-    stems of a language in ``SNOWBALL`` are Snowball's (cut to STEM_LENGTH), others ours."""
+    stems of a language in ``SNOWBALL`` are Snowball's (cut to STEM_LENGTH), others ours; stop
+    words are the language's (``_stop``; English: ours, as before)."""
+    stop = _stop(lang) if lang else STOP
     if HAN_RUN.match(raw):
         name = is_han_name(raw)
-        content = name or (raw not in STOP_ZH and len(raw) > 1)
+        content = name or (raw not in stop and len(raw) > 1)
         return raw, raw, False, name, False, content, True
     norm = raw.casefold()
     number = DIGIT.search(norm) is not None
     cap = raw[0].isupper()
-    common = norm in STOP or norm in CALENDAR or norm in ROLES
-    content = number or (len(norm) > 2 and norm not in STOP and norm not in CALENDAR)
+    common = norm in stop or norm in CALENDAR or norm in ROLES
+    content = number or (len(norm) > 2 and norm not in stop and norm not in CALENDAR)
     name_like = cap and not common and not number and len(norm) > 1
     if number:
         stemmed = norm
-    elif lang:
+    elif USE_SNOWBALL and lang in SNOWBALL:
         stemmed = _stemmer(lang).stemWord(norm)[:STEM_LENGTH]
     else:
         stemmed = stem(norm)

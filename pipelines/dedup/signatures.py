@@ -133,6 +133,8 @@ def cross_keys(toks: Tokens) -> Iterable[str]:
     keyed like names (``NAME_PREFIX`` letters): ``Лавров`` and ``Lavrov`` give ``lavr``,
     ``习近平`` gives ``xi`` and ``jinp`` like ``Xi Jinping``."""
     for word, entity, number in zip(toks.norm, toks.entity, toks.number, strict=True):
+        if not (number or entity):
+            continue
         if number:
             digits = LEADING_DIGITS.match(word)  # 80th, 80-летия, 2022
             if digits and len(digits[0]) <= 6 and int(digits[0]) >= MIN_CROSS_NUMBER:

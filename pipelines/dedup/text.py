@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
-from itertools import pairwise
+from itertools import pairwise, repeat
 from typing import Any, NamedTuple
 
 from pipelines.words import HAN_RUN, has_no_space_script, is_han_name, words
@@ -184,7 +184,7 @@ def tokens(lines: list[str], language: str = "") -> Tokens:
         return Tokens((), (), (), (), (), (), (), ())
     lang = "" if language == "en" else language
     norm, stems, cap, name_like, number, content, han = zip(
-        *(_word(w, lang) for w in words), strict=True
+        *map(_word, words, repeat(lang)), strict=True
     )
     initial = (True, *(a != b for a, b in pairwise(sentence)))
     # a capitalised word starting a sentence may be any word; a Han name is one anywhere

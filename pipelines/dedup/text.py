@@ -5,6 +5,8 @@ heuristics (stop words, suffixes, capitalisation); other Latin-script languages 
 numbers, quotes and capitalised names, which carry most of the signal. Scripts written without
 spaces are segmented (``pipelines.words``): Chinese words and names come from jieba, sentences
 also end at the ideographic full stop and the full-width ``! ? ;`` with no space after them.
+Given the text's language, stems come from Snowball (Russian, French, …) and stop words from
+the stop-words package (``tokens(lines, language)``); English keeps the heuristics above.
 """
 
 from __future__ import annotations

@@ -1,6 +1,15 @@
 """Dedup benchmark: synthetic documents with planted copies through a persistent DedupIndex.
 
 Usage: .venv/bin/python -m benchmarks.dedup_bench [--docs 100000] [--workers 2]
+                         [--lang en|zh|ru|mixed] [--han jieba|bigram] [--no-snowball]
+
+``--lang`` picks the corpus: the English one (``dedup_corpus.py``) or the Chinese, Russian or
+mixed-language ones (``dedup_corpus_intl.py``); for those, precision and recall are also
+reported per language, and for the mixed one the stories across languages are scored on every
+pair of original reports of two languages published within three days of each other.
+``--han bigram`` segments Chinese into overlapping character pairs instead of jieba's words,
+``--no-snowball`` uses the crude stems instead of Snowball's for Russian and French (both to
+compare).
 
 Measures signatures/s (a process pool, as extraction workers would run them, and one process),
 add/s (one process, SQLite in a temp dir, streaming in arrival order), reopen time, peak RSS of
@@ -26,31 +35,39 @@ from multiprocessing import Pool, get_context
 from pathlib import Path
 from typing import Any
 
+import pipelines.words
 from benchmarks.dedup_corpus import Corpus, Doc
+from benchmarks.dedup_corpus_intl import IntlCorpus
+from pipelines.dedup import text as dedup_text
 from pipelines.dedup.index import DedupIndex, DedupVerdict
 from pipelines.dedup.signatures import Signatures, signatures
+from pipelines.words import count_words
 
 RESULTS = Path(__file__).parent / "results"
 
 
-def _sig(doc: tuple[str, str]) -> Signatures:
-    return signatures(doc[0], doc[1])
+def _sig(doc: tuple[str, str, str | None]) -> Signatures:
+    return signatures(doc[0], doc[1], doc[2])
 
 
-def write_signatures(docs: list[Doc], workers: int, path: Path) -> float:
+def write_signatures(
+    docs: list[Doc], workers: int, path: Path, langs: dict[str, str] | None = None
+) -> float:
     """Signatures of ``docs`` (in order) pickled one by one to ``path``; returns seconds."""
     start = time.perf_counter()
-    items = [(d.text, d.title) for d in docs]
+    langs = langs or {}
+    items = [(d.text, d.title, langs.get(d.id)) for d in docs]
     with path.open("wb") as fh, Pool(workers) as pool:
         for doc, sig in zip(docs, pool.imap(_sig, items, chunksize=500), strict=True):
             pickle.dump((doc.id, doc.url, doc.published, sig), fh, protocol=5)
     return time.perf_counter() - start
 
 
-def one_process_rate(docs: list[Doc]) -> float:
+def one_process_rate(docs: list[Doc], langs: dict[str, str] | None = None) -> float:
     start = time.perf_counter()
+    langs = langs or {}
     for d in docs:
-        signatures(d.text, d.title)
+        signatures(d.text, d.title, langs.get(d.id))
     return len(docs) / (time.perf_counter() - start)
 
 
@@ -75,11 +92,14 @@ def index_all(sig_path: Path, db_path: Path) -> dict[str, Any]:
     index.close()
     spent += time.perf_counter() - t
     t = time.perf_counter()
-    DedupIndex(db_path).close()
+    with DedupIndex(db_path) as reopened:
+        reopen_s = time.perf_counter() - t
+        cross = reopened.cross_stories()
     return {
         "verdicts": verdicts,
+        "cross": cross,
         "add_s": spent,
-        "reopen_s": time.perf_counter() - t,
+        "reopen_s": reopen_s,
         "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
 
@@ -133,6 +153,55 @@ def story_scores(docs: list[Doc], verdicts: dict[str, DedupVerdict]) -> dict[str
     }
 
 
+def language_scores(docs: list[Doc], verdicts: dict[str, DedupVerdict], langs: dict[str, str]
+                    ) -> dict[str, Any]:  # fmt: skip
+    """Duplicates and stories scored within each language, and duplicates across languages."""
+    out: dict[str, Any] = {}
+    for lang in sorted(set(langs.values())):
+        mine = [d for d in docs if langs[d.id] == lang]
+        ids = {d.id for d in mine}
+        own = {i: v for i, v in verdicts.items() if i in ids}
+        out[lang] = {"docs": len(mine), "duplicates": dup_scores(mine, own),
+                     "stories": story_scores(mine, own)}  # fmt: skip
+    out["duplicates_across_languages"] = sum(
+        1 for i, v in verdicts.items() if v.of is not None and langs[v.of] != langs[i]
+    )
+    out["stories_across_languages_mixed"] = sum(
+        1
+        for story in {v.story for v in verdicts.values()}
+        if len({langs[i] for i, v in verdicts.items() if v.story == story}) > 1
+    )
+    return out
+
+
+def cross_scores(docs: list[Doc], verdicts: dict[str, DedupVerdict], langs: dict[str, str],
+                 cross: dict[str, str], window_days: float = 3.0) -> dict[str, Any]:  # fmt: skip
+    """The labelled set: every pair of original reports (planted ``unique``) of two languages
+    published within ``window_days``; label: same event. Predicted: same story across
+    languages (the index's final grouping)."""
+    originals = [d for d in docs if d.planted == "unique"]
+    tp = fp = fn = tn = 0
+    for i, a in enumerate(originals):
+        for b in originals[i + 1 :]:
+            if langs[a.id] == langs[b.id]:
+                continue
+            if abs((a.published - b.published).total_seconds()) > window_days * 86400:
+                continue
+            same = a.story == b.story
+            linked = cross[verdicts[a.id].story] == cross[verdicts[b.id].story]
+            tp += same and linked
+            fp += linked and not same
+            fn += same and not linked
+            tn += not same and not linked
+    return {
+        "pairs": tp + fp + fn + tn,
+        "pairs_same_event": tp + fn,
+        "linked": tp + fp,
+        "precision": _ratio(tp, tp + fp),
+        "recall": _ratio(tp, tp + fn),
+    }
+
+
 def _pairs(sizes: Iterable[int]) -> int:
     return sum(n * (n - 1) // 2 for n in sizes)
 
@@ -141,31 +210,47 @@ def _ratio(a: int, b: int) -> float | None:
     return round(a / b, 4) if b else None
 
 
-def run(n: int, workers: int, seed: int) -> dict[str, Any]:
+def run(n: int, workers: int, seed: int, lang: str = "en") -> dict[str, Any]:
     t0 = time.perf_counter()
-    docs = Corpus(seed).docs(n)
+    langs: dict[str, str] = {}
+    if lang == "en":
+        docs = Corpus(seed).docs(n)
+    else:
+        corpus = IntlCorpus(seed, ("en", "zh", "ru") if lang == "mixed" else (lang,))
+        docs = corpus.docs(n)
+        langs = corpus.language
     generate_s = time.perf_counter() - t0
     with tempfile.TemporaryDirectory() as tmp:
         sig_path, db_path = Path(tmp) / "sigs.pickle", Path(tmp) / "dedup.sqlite"
-        sig_s = write_signatures(docs, workers, sig_path)
+        sig_s = write_signatures(docs, workers, sig_path, langs)
         print(f"signatures: {sig_s:.1f} s", file=sys.stderr, flush=True)
         with get_context("spawn").Pool(1) as pool:
             indexed = pool.apply(index_all, (sig_path, db_path))
         size = sum(f.stat().st_size for f in Path(tmp).iterdir() if f.name.startswith("dedup"))
     verdicts = {i: DedupVerdict(*v) for i, v in indexed["verdicts"].items()}
     add_s = indexed["add_s"]
+    extra: dict[str, Any] = {}
+    if langs:
+        extra["languages"] = language_scores(docs, verdicts, langs)
+        if lang == "mixed":
+            extra["stories_across_languages"] = cross_scores(
+                docs, verdicts, langs, indexed["cross"]
+            )
     return {
         "date": date.today().isoformat(),
+        "corpus": lang,
+        "han_segmenter": pipelines.words.HAN_SEGMENTER,
+        "snowball": dedup_text.USE_SNOWBALL,
         "docs": len(docs),
         "seed": seed,
         "workers": workers,
         "cpus": os.cpu_count(),
-        "mean_words": round(sum(len(d.text.split()) for d in docs) / len(docs), 1),
+        "mean_words": round(sum(count_words(d.text) for d in docs) / len(docs), 1),
         "planted": dict(Counter(d.planted for d in docs)),
         "generate_s": round(generate_s, 2),
         "signatures_s": round(sig_s, 2),
         "signatures_per_s": round(len(docs) / sig_s, 1),
-        "signatures_per_s_one_process": round(one_process_rate(docs[:2000]), 1),
+        "signatures_per_s_one_process": round(one_process_rate(docs[:2000], langs), 1),
         "add_s": round(add_s, 2),
         "add_per_s": round(len(docs) / add_s, 1),
         "reopen_s": round(indexed["reopen_s"], 2),
@@ -176,6 +261,7 @@ def run(n: int, workers: int, seed: int) -> dict[str, Any]:
         ),
         "duplicates": dup_scores(docs, verdicts),
         "stories": story_scores(docs, verdicts),
+        **extra,
     }
 
 
@@ -185,9 +271,16 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--out", type=Path, default=None, help="result JSON path")
+    parser.add_argument("--lang", choices=("en", "zh", "ru", "mixed"), default="en")
+    parser.add_argument("--han", choices=("jieba", "bigram"), default="jieba")
+    parser.add_argument("--no-snowball", action="store_true")
     args = parser.parse_args()
-    result = run(args.docs, args.workers, args.seed)
-    out = args.out or RESULTS / f"dedup-{result['date']}.json"
+    pipelines.words.HAN_SEGMENTER = args.han  # the signature workers are forked: they inherit it
+    dedup_text.USE_SNOWBALL = not args.no_snowball
+    result = run(args.docs, args.workers, args.seed, args.lang)
+    name = "dedup" if args.lang == "en" else f"dedup-{args.lang}"
+    variant = ("-bigram" if args.han == "bigram" else "") + ("-crude" if args.no_snowball else "")
+    out = args.out or RESULTS / f"{name}{variant}-{result['date']}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))

@@ -129,7 +129,17 @@ class ArticleRecord:
     dup: Dup | None = field(default=None, metadata={"nested": Dup})
     story: str | None = field(
         default=None,
-        metadata=meta("string", "story cluster id (id of the story's first article)"),
+        metadata=meta(
+            "string", "story cluster id (id of the story's first article; one language per story)"
+        ),
+    )
+    cross_story: str | None = field(
+        default=None,
+        metadata=meta(
+            "string",
+            "story across languages: id of the first story of the stories of several languages "
+            "linked by shared names and numbers, as known when the article was added",
+        ),
     )
     revision: int = field(
         default=1,

@@ -1,6 +1,7 @@
 """The bundled local news web used by `newsarc demo` and the tests.
 
-``DemoWeb`` serves five virtual hosts on 127.0.0.1 (see ``HOSTS``); ``load_manifest()`` lists its
+``DemoWeb`` serves seven virtual hosts on 127.0.0.1 (see ``HOSTS``: four English publishers, a
+Chinese and a Russian one, and the GDELT imitation); ``load_manifest()`` lists its
 articles with ground-truth labels, ``SPECIALS`` its misbehaving resources, and ``EVENT_FILE`` is
 the event file the demo crawls.
 """

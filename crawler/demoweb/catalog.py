@@ -11,12 +11,15 @@ from typing import Any
 
 from .traps import DEEP_PATH, LONG_SEARCH_PATH
 
-HOSTS = ("globe.test", "courier.test", "herald.test", "wire.test", "gdelt.test")
+HOSTS = ("globe.test", "courier.test", "herald.test", "wire.test", "xinwen.test", "novosti.test",
+         "gdelt.test")  # fmt: skip
 PUBLISHERS = {
     "globe.test": "The Daily Globe",
     "courier.test": "Evening Courier",
     "herald.test": "Metro Herald",
     "wire.test": "Global Wire",
+    "xinwen.test": "华夏新闻网",
+    "novosti.test": "Новости дня",
 }
 GLOBE_ORIGINAL = "/world/2025/04/01/putin-hosts-chinese-foreign-minister-wang-for-talks-in-moscow/"
 

@@ -21,6 +21,8 @@ ROBOTS = {
         "Sitemap: http://herald.test/sitemap_index.xml\n"
     ),
     "wire.test": "User-agent: *\nDisallow: /legal/drafts/\n",
+    "xinwen.test": "User-agent: *\nDisallow:\n",
+    "novosti.test": "User-agent: *\nDisallow: /admin/\n",
     "gdelt.test": "User-agent: *\nDisallow:\n",
 }
 SITEMAP_LASTMOD = "2025-04-05T12:00:00Z"

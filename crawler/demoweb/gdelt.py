@@ -45,6 +45,8 @@ def parse_query(query: str) -> list[Clause]:
         token = token.lstrip("-")
         if token.startswith("("):
             alts = [t.strip('"').lower() for t in re.split(r"\s+OR\s+", token[1:-1].strip())]
+            if all(":" in a and " " not in a for a in alts):
+                continue  # (sourcelang:en OR sourcelang:zh): operators, not modelled
             clauses.append(Clause(tuple(a for a in alts if a), negated))
         elif token.lower().startswith("domain:"):
             clauses.append(Clause((token.split(":", 1)[1].lower(),), negated, domain=True))

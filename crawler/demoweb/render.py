@@ -1,4 +1,4 @@
-"""Small helpers shared by the four publisher templates."""
+"""Small helpers shared by the publisher templates."""
 
 from __future__ import annotations
 

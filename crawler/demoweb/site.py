@@ -1,4 +1,5 @@
-"""Routing: (Host, path) -> Reply for the four publishers, the GDELT imitation and the specials."""
+"""Routing: (Host, path) -> Reply for the six publishers (four English, one Chinese, one
+Russian), the GDELT imitation and the specials."""
 
 from __future__ import annotations
 
@@ -7,7 +8,18 @@ import threading
 from collections.abc import Callable
 from types import ModuleType
 
-from . import feeds, gdelt, specials, tpl_courier, tpl_globe, tpl_herald, tpl_wire, traps
+from . import (
+    feeds,
+    gdelt,
+    specials,
+    tpl_courier,
+    tpl_globe,
+    tpl_herald,
+    tpl_novosti,
+    tpl_wire,
+    tpl_xinwen,
+    traps,
+)
 from .catalog import HOSTS, PUBLISHERS, SPECIALS
 from .content import Article, articles_of, load_articles
 from .editions import edition_articles, with_validators
@@ -20,6 +32,8 @@ TEMPLATES: dict[str, ModuleType] = {
     "courier.test": tpl_courier,
     "herald.test": tpl_herald,
     "wire.test": tpl_wire,
+    "xinwen.test": tpl_xinwen,
+    "novosti.test": tpl_novosti,
 }
 # section path -> (title, article section or None for all)
 SECTIONS: dict[str, dict[str, tuple[str, str | None]]] = {
@@ -28,6 +42,8 @@ SECTIONS: dict[str, dict[str, tuple[str, str | None]]] = {
     "courier.test": {"/news/": ("News", None)},
     "herald.test": {"/news/": ("News", "news"), "/city/": ("City", "city")},
     "wire.test": {"/latest/": ("Latest", None), "/world/": ("World", "world")},
+    "xinwen.test": {"/guoji/": ("国际", "guoji"), "/zhuanzai/": ("转载", "zhuanzai")},
+    "novosti.test": {"/politika/": ("Политика", "politika"), "/gorod/": ("Город", "gorod")},
 }  # fmt: skip
 EXTRA_LINKS: dict[tuple[str, str], list[str]] = {  # (host, listing path) -> special names linked
     ("globe.test", "/"): ["redirect-301"],

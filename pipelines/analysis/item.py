@@ -61,6 +61,7 @@ class ArticleItem:
             else None,
             dup=Dup(kind=v.kind, of=v.of, score=round(v.score, 3)) if v else None,
             story=v.story if v else None,
+            cross_story=(getattr(v, "cross_story", None) or v.story) if v else None,
             revision=self.revision,
             previous_id=self.previous_id,
             words_added=self.change.words_added if self.change else None,

@@ -105,7 +105,7 @@ def _judge(article: Article | None, gate: _Gate) -> Analysis | None:
     relevance = gate.relevance
     if relevance is not None and not relevance.on_event:
         return Analysis(article, relevance, None)  # language not detected: dropped anyway
-    return Analysis(article, relevance, signatures(article.text, article.title))
+    return Analysis(article, relevance, signatures(article.text, article.title, article.language))
 
 
 def warm() -> bool:

@@ -31,7 +31,7 @@ from pipelines.dedup import rules
 from pipelines.dedup import story as stories
 from pipelines.dedup.canonical import url_key
 from pipelines.dedup.lsh import NEAR, WORDS, MinHashMatrix
-from pipelines.dedup.signatures import NUM_PERM, Signatures, array
+from pipelines.dedup.signatures import NUM_PERM, Signatures, array, h32
 from pipelines.dedup.store import Store
 
 Kind = Literal["unique", "url", "exact", "near", "rewrite", "revision"]
@@ -46,7 +46,8 @@ class DedupVerdict:
     kind: Kind
     of: str | None  # id of the canonical document; None when unique
     score: float  # 1.0 for url/exact; shingle Jaccard (near); aligned sentences (rewrite)
-    story: str  # story label: the id of the story's first article
+    story: str  # story label: the id of the story's first article (stories hold one language)
+    cross_story: str | None = None  # the story across languages, as known when added; None: story
 
 
 @dataclass(frozen=True)
@@ -94,7 +95,9 @@ class DedupIndex:
         """Classify one article and remember it. Adding a known ``doc_id`` again is a no-op."""
         known = self.store.doc_by_id(doc_id)
         if known is not None:
-            return _verdict(known["kind"], known["of_id"], known["score"], known["story_label"])
+            cross = self.store.cross_label(int(known["story"]))
+            return _verdict(known["kind"], known["of_id"], known["score"], known["story_label"],
+                            cross)  # fmt: skip
         day = _day(published)
         keys = sorted({url_key(url, canonical_url), url_key(url)})
         self.store.begin()
@@ -103,6 +106,8 @@ class DedupIndex:
             match = self._classify(keys, sig)
             root = None if match.rowid is None else self._root(match.rowid)
             story_id = self._story(doc_id, day, sig, root)
+            if root is None:
+                self._cross(story_id, day, sig)
             self.store.insert_doc(rowid, _row(doc_id, url, day, match, root, story_id), sig)
             self.store.add_urls(keys, rowid)
             self.store.add_bands("near_bands", NEAR.keys(array(sig.shingles)), rowid)
@@ -114,22 +119,31 @@ class DedupIndex:
         self.shingles.put(rowid, array(sig.shingles))
         self.words.put(rowid, array(sig.words))
         of = None if root is None else self.store.doc_ids([root])[root]
-        return _verdict(match.kind, of, match.score, self.store.story(story_id)["label"])
+        return _verdict(match.kind, of, match.score, self.store.story(story_id)["label"],
+                        self.store.cross_label(story_id))  # fmt: skip
 
     def _classify(self, keys: list[str], sig: Signatures) -> _Match:
         same_url = self.store.doc_by_url(keys)
         if same_url is not None:
             return _Match("url", same_url, 1.0)
         same_text = self.store.doc_by_digest(sig.digest)
-        if same_text is not None:
+        if same_text is not None and self._same_language(same_text, sig):
             return _Match("exact", same_text, 1.0)
         near = self.store.band_candidates("near_bands", NEAR.keys(array(sig.shingles)))
         found = self._near(sig, near)
-        if found.kind != "unique":
+        if found.kind != "unique" and self._same_language(found.rowid, sig):
             return found
+        found = _Match("unique", None, found.score if found.kind == "unique" else 0.0)
         words = self.store.band_candidates("word_bands", WORDS.keys(array(sig.words)))
         rewrite = self._rewrite(sig, sorted(set(words) | set(near)))
-        return rewrite or found
+        if rewrite is not None and self._same_language(rewrite.rowid, sig):
+            return rewrite
+        return found
+
+    def _same_language(self, rowid: int | None, sig: Signatures) -> bool:
+        """Texts of two languages are never duplicates (their hashes are salted apart already:
+        this makes it a rule, not a likelihood)."""
+        return rowid is not None and bytes(self.store.doc(rowid)["lang"]) == sig.lang
 
     def _near(self, sig: Signatures, candidates: list[int]) -> _Match:
         if not candidates:
@@ -172,10 +186,11 @@ class DedupIndex:
                                     row["profile"])  # fmt: skip
             return story_id
         profile = stories.doc_profile(sig)
-        terms = [int(k) for k in profile.top(stories.INDEX_TERMS)]
-        best = self._best_story(profile, terms, day)
+        lang = sig.lang.decode("ascii")
+        terms = [_in_language(int(k), lang) for k in profile.top(stories.INDEX_TERMS)]
+        best = self._best_story(profile, terms, day, lang)
         if best is None:
-            story_id = self.store.new_story(doc_id, day, profile.to_bytes())
+            story_id = self.store.new_story(doc_id, day, profile.to_bytes(), lang)
         else:
             story_id = best
             row = self.store.story(story_id)
@@ -186,14 +201,47 @@ class DedupIndex:
         self.store.add_story_terms(terms, term_day, story_id)
         return story_id
 
+    def _cross(self, story_id: int, day: float | None, sig: Signatures) -> None:
+        """Add a unique article's language-neutral keys to its story; link the story to the
+        stories of other languages the article matches (``story.cross_match``)."""
+        row = self.store.story(story_id)
+        self.store.set_story_cross(story_id, stories.cross_merged(row["cross"], sig.cross))
+        terms = stories.cross_top(sig.cross)
+        term_day = UNDATED if day is None else int(day)
+        gap = int(stories.MAX_GAP_DAYS) + 1
+        lo, hi = (None, None) if day is None else (int(day) - gap, int(day) + gap)
+        mine = self.store.cross_label(story_id)
+        for other in self.store.cross_candidates(terms, lo, hi)[:STORY_CHECKS]:
+            found = self.store.story(other)
+            if found["lang"] == row["lang"] or not stories.in_time(day, found["start"],
+                                                                   found["end"]):  # fmt: skip
+                continue
+            theirs = self.store.cross_label(other)
+            if theirs != mine and stories.cross_match(sig.cross, found["cross"]).ok:
+                first, second = sorted((mine, theirs), key=self._label_order)
+                self.store.join_cross(second, first)
+                mine = first
+        self.store.add_cross_terms(terms, term_day, story_id)
+
+    def cross_stories(self) -> dict[str, str]:
+        """Every story's story across languages (by label), as linked so far: an article's
+        ``cross_story`` is what was known when it was added; a later article may link more."""
+        rows = self.store.db.execute("SELECT label, COALESCE(cross_label, label) FROM stories")
+        return {str(label): str(cross) for label, cross in rows}
+
+    def _label_order(self, label: str) -> int:
+        """Stories across languages are labelled by their first story."""
+        row = self.store.db.execute("SELECT id FROM stories WHERE label = ?", (label,)).fetchone()
+        return int(row[0])
+
     def _best_story(self, profile: stories.Profile, terms: list[int],
-                    day: float | None) -> int | None:  # fmt: skip
+                    day: float | None, lang: str) -> int | None:  # fmt: skip
         gap = int(stories.MAX_GAP_DAYS) + 1
         lo, hi = (None, None) if day is None else (int(day) - gap, int(day) + gap)
         best: tuple[float, int] | None = None
         for story_id in self.store.story_candidates(terms, lo, hi)[:STORY_CHECKS]:
             row = self.store.story(story_id)
-            if not stories.in_time(day, row["start"], row["end"]):
+            if row["lang"] != lang or not stories.in_time(day, row["start"], row["end"]):
                 continue
             cosine = stories.matches(profile, stories.Profile.from_bytes(row["profile"]))
             if cosine is not None and (best is None or cosine > best[0]):
@@ -201,9 +249,17 @@ class DedupIndex:
         return None if best is None else best[1]
 
 
-def _verdict(kind: str, of: str | None, score: float, story: str) -> DedupVerdict:
+def _verdict(kind: str, of: str | None, score: float, story: str, cross: str) -> DedupVerdict:
     assert kind in ("unique", "url", "exact", "near", "rewrite")
-    return DedupVerdict(kind, of, float(score), story)  # type: ignore[arg-type]
+    return DedupVerdict(kind, of, float(score), story, cross)  # type: ignore[arg-type]
+
+
+def _in_language(term: int, lang: str) -> int:
+    """A story term of ``lang``: stories are looked up among those of the article's language
+    only (the same name in two languages is two terms; "" keeps the term as it is)."""
+    if not lang:
+        return term
+    return (term * 0x9E3779B1 + h32(lang)) & 0xFFFFFFFF
 
 
 def _row(doc_id: str, url: str, day: float | None, match: _Match, root: int | None,

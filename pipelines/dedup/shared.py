@@ -85,7 +85,7 @@ class SharedDedup:
                 break
             for entry_id, raw in batch:
                 f = {decode(k): v for k, v in raw.items()}
-                values = {name: bytes(f[name]) for name in FIELDS if name != "n_words"}
+                values = {name: bytes(f.get(name, b"")) for name in FIELDS if name != "n_words"}
                 sig = Signatures(**values, n_words=int(f["n_words"]))
                 doc = decode(f["doc"])
                 verdicts[doc] = self.index.add(

@@ -7,12 +7,17 @@ and compares; nothing here needs the index. Layers and what they use:
 - near: ``shingles``, a MinHash (datasketch) of word 5-shingles;
 - rewrite: ``words``, a MinHash of content-word stems (candidates), then ``vocab``, ``entities``,
   ``numbers``, ``quotes`` and ``sentences`` for the decision;
-- story: ``entities`` (with counts), ``lead`` (names in the title and first sentences), ``vocab``.
+- story: ``entities`` (with counts), ``lead`` (names in the title and first sentences), ``vocab``;
+- stories across languages: ``cross``, language-neutral keys (numbers, names in Latin letters).
+
+``lang`` is the text's language: the index never makes texts of two languages duplicates of each
+other or members of one story (``cross`` links stories across languages instead).
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 import zlib
 from collections import Counter
 from collections.abc import Iterable
@@ -24,6 +29,7 @@ import numpy as np
 
 from pipelines.dedup.lsh import _fmix64
 from pipelines.dedup.text import Tokens, content_lines, tokens
+from pipelines.words import HAN_RUN
 
 NUM_PERM = 128
 SHINGLE = 5
@@ -31,6 +37,9 @@ QUOTE_GRAM = 3
 LEAD_SENTENCES = 2
 NAME_PREFIX = 4  # names are keyed by 4 letters: Russia/Russian, China/Chinese, Sergei/Sergey
 _MASK64 = (1 << 64) - 1
+NUMBER_BIT = 0x80000000  # set in the hash of a number of ``cross``, clear in a name's
+LEADING_DIGITS = re.compile(r"[0-9]+")
+MIN_CROSS_NUMBER = 32  # smaller numbers (days, months, counts) say nothing across languages
 
 
 @dataclass(frozen=True)
@@ -47,6 +56,8 @@ class Signatures:
     quotes: bytes  # sorted hashes of word 3-grams inside quotation marks
     sentences: bytes  # stems outside quotes, per sentence; 0 ends a sentence
     lead: bytes  # sorted name hashes of the title and the first sentences
+    lang: bytes  # ISO 639-1 code of the text's language (b"" when unknown)
+    cross: bytes  # sorted (key hash, count) pairs of language-neutral keys (NUMBER_BIT: a number)
     n_words: int
 
     def to_row(self) -> dict[str, Any]:
@@ -74,16 +85,20 @@ def array(blob: bytes) -> np.ndarray:
     return np.frombuffer(blob, dtype="<u4")
 
 
-def signatures(text: str, title: str | None = None) -> Signatures:
-    """Signatures of an article's text; lines that only repeat ``title`` are ignored."""
-    toks = tokens(content_lines(text, title))
+def signatures(text: str, title: str | None = None, language: str | None = None) -> Signatures:
+    """Signatures of an article's text; lines that only repeat ``title`` are ignored.
+
+    ``language`` is the article's detected language (``Article.language``): it picks the
+    stemmer (``text.SNOWBALL``) and is kept in ``lang``."""
+    lang = language_key(language)
+    toks = tokens(content_lines(text, title), lang)
     norms, stems = toks.norm, toks.stem
     seq = np.fromiter(map(h32, norms), dtype=np.uint64, count=len(norms))
     outside = [not q and c for q, c in zip(toks.quoted, toks.content, strict=True)]
     names = Counter(_names(toks.norm, toks.entity))
     lead = list(_names(*_lead(toks)))
     if title:
-        lead += _names(*_lead(tokens(content_lines(title, None)), None))
+        lead += _names(*_lead(tokens(content_lines(title, None), lang), None))
     return Signatures(
         digest=hashlib.blake2b(" ".join(norms).encode("utf-8"), digest_size=16).digest(),
         words_seq=seq.astype("<u4").tobytes(),
@@ -99,8 +114,50 @@ def signatures(text: str, title: str | None = None) -> Signatures:
         quotes=_sorted_set(_quote_grams(toks)),
         sentences=_sentences(toks, outside),
         lead=_sorted_set(lead),
+        lang=lang.encode("ascii"),
+        cross=_cross(Counter(cross_keys(toks))),
         n_words=len(norms),
     )
+
+
+def language_key(language: str | None) -> str:
+    """``zh`` of ``zh``, ``zh-CN``, ``ZH_tw``; "" when unknown."""
+    if not language:
+        return ""
+    key = language.strip().lower().replace("_", "-").split("-")[0]
+    return key if key.isascii() and key.isalpha() and len(key) <= 3 else ""
+
+
+def cross_keys(toks: Tokens) -> Iterable[str]:
+    """Language-neutral keys of a text: its numbers (``#80``) and its names in Latin letters,
+    keyed like names (``NAME_PREFIX`` letters): ``Лавров`` and ``Lavrov`` give ``lavr``,
+    ``习近平`` gives ``xi`` and ``jinp`` like ``Xi Jinping``."""
+    for word, entity, number in zip(toks.norm, toks.entity, toks.number, strict=True):
+        if not (number or entity):
+            continue
+        if number:
+            digits = LEADING_DIGITS.match(word)  # 80th, 80-летия, 2022
+            if digits and len(digits[0]) <= 6 and int(digits[0]) >= MIN_CROSS_NUMBER:
+                yield f"#{int(digits[0])}"
+        elif entity:
+            yield from latin_name_keys(word)
+
+
+@lru_cache(maxsize=1 << 16)
+def latin_name_keys(word: str) -> tuple[str, ...]:
+    """A name in Latin letters, keyed by its first NAME_PREFIX letters; a Han name of two to
+    four characters as surname and given name (``王毅`` → ``wang``, ``yi``)."""
+    from text_unidecode import unidecode
+
+    if HAN_RUN.fullmatch(word):
+        syllables = [s.lower() for s in unidecode(word).split()]
+        if 2 <= len(syllables) <= 4:
+            parts = [syllables[0], "".join(syllables[1:])]
+        else:
+            parts = ["".join(syllables)]
+    else:
+        parts = ["".join(c for c in unidecode(word).lower() if c.isalpha())]
+    return tuple(p[:NAME_PREFIX] for p in parts if len(p) >= 2)
 
 
 def _names(norms: Iterable[str], entity: Iterable[bool]) -> Iterable[str]:
@@ -148,6 +205,14 @@ def _sorted_set(words: Iterable[str]) -> bytes:
 
 def _counts(counter: Counter[str]) -> bytes:
     pairs = sorted((h32(w), n) for w, n in counter.items())
+    return u32(v for pair in pairs for v in pair)
+
+
+def _cross(counter: Counter[str]) -> bytes:
+    pairs = sorted(
+        ((h32(k) | NUMBER_BIT) if k.startswith("#") else (h32(k) & ~NUMBER_BIT), n)
+        for k, n in counter.items()
+    )
     return u32(v for pair in pairs for v in pair)
 
 

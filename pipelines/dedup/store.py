@@ -18,7 +18,7 @@ from typing import Any
 
 from pipelines.dedup.signatures import FIELDS, Signatures
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"  # 2: languages and stories across them (added to a version-1 file on open)
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS docs(
@@ -32,7 +32,8 @@ CREATE TABLE IF NOT EXISTS docs(
     story INTEGER NOT NULL,
     digest BLOB NOT NULL, words_seq BLOB NOT NULL, shingles BLOB NOT NULL, words BLOB NOT NULL,
     vocab BLOB NOT NULL, entities BLOB NOT NULL, numbers BLOB NOT NULL, quotes BLOB NOT NULL,
-    sentences BLOB NOT NULL, lead BLOB NOT NULL, n_words INTEGER NOT NULL
+    sentences BLOB NOT NULL, lead BLOB NOT NULL, n_words INTEGER NOT NULL,
+    lang BLOB NOT NULL DEFAULT x'', cross BLOB NOT NULL DEFAULT x''
 );
 CREATE INDEX IF NOT EXISTS docs_digest ON docs(digest);
 CREATE TABLE IF NOT EXISTS urls(key TEXT PRIMARY KEY, doc INTEGER NOT NULL) WITHOUT ROWID;
@@ -42,8 +43,13 @@ CREATE TABLE IF NOT EXISTS word_bands(key INTEGER, doc INTEGER, PRIMARY KEY(key,
     WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS stories(
     id INTEGER PRIMARY KEY, label TEXT UNIQUE NOT NULL, start REAL, end REAL,
-    n INTEGER NOT NULL, profile BLOB NOT NULL
+    n INTEGER NOT NULL, profile BLOB NOT NULL,
+    lang TEXT NOT NULL DEFAULT '',      -- the language of its articles
+    cross BLOB NOT NULL DEFAULT x'',    -- language-neutral keys of its articles, with counts
+    cross_label TEXT                    -- its story across languages (NULL: its own label)
 );
+CREATE TABLE IF NOT EXISTS cross_terms(term INTEGER, day INTEGER, story INTEGER,
+    PRIMARY KEY(term, day, story)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS story_terms(term INTEGER, day INTEGER, story INTEGER,
     PRIMARY KEY(term, day, story)) WITHOUT ROWID;
 """
@@ -73,9 +79,23 @@ class Store:
         self.db.execute("PRAGMA temp_store=MEMORY")
         self.db.execute("PRAGMA cache_size=-65536")  # 64 MiB: band tables are random-access
         self.db.executescript(SCHEMA)
+        self._migrate()
         self.db.execute(
-            "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema', ?)", (SCHEMA_VERSION,)
+            "INSERT OR REPLACE INTO meta(key, value) VALUES ('schema', ?)", (SCHEMA_VERSION,)
         )
+
+    def _migrate(self) -> None:
+        """Version 1 → 2: the columns of languages (rows of version 1 have none: ``''``)."""
+        added = {
+            "docs": ("lang BLOB NOT NULL DEFAULT x''", "cross BLOB NOT NULL DEFAULT x''"),
+            "stories": ("lang TEXT NOT NULL DEFAULT ''", "cross BLOB NOT NULL DEFAULT x''",
+                        "cross_label TEXT"),
+        }  # fmt: skip
+        for table, columns in added.items():
+            have = {row[1] for row in self.db.execute(f"PRAGMA table_info({table})")}
+            for column in columns:
+                if column.split()[0] not in have:
+                    self.db.execute(f"ALTER TABLE {table} ADD COLUMN {column}")
 
     def close(self) -> None:
         self.commit()
@@ -184,12 +204,37 @@ class Store:
         ).fetchone()
         return row
 
-    def new_story(self, label: str, day: float | None, profile: bytes) -> int:
+    def new_story(self, label: str, day: float | None, profile: bytes, lang: str = "") -> int:
         cur = self.db.execute(
-            "INSERT INTO stories(label, start, end, n, profile) VALUES (?, ?, ?, 1, ?)",
-            (label, day, day, profile),
+            "INSERT INTO stories(label, start, end, n, profile, lang) VALUES (?, ?, ?, 1, ?, ?)",
+            (label, day, day, profile, lang),
         )
         return int(cur.lastrowid or 0)
+
+    def set_story_cross(self, story_id: int, cross: bytes) -> None:
+        self.db.execute("UPDATE stories SET cross = ? WHERE id = ?", (cross, story_id))
+
+    def cross_label(self, story_id: int) -> str:
+        row = self.db.execute(
+            "SELECT COALESCE(cross_label, label) FROM stories WHERE id = ?", (story_id,)
+        ).fetchone()
+        return str(row[0])
+
+    def join_cross(self, old: str, new: str) -> None:
+        """Every story whose story across languages is ``old`` now has ``new``."""
+        self.db.execute(
+            "UPDATE stories SET cross_label = ? WHERE COALESCE(cross_label, label) = ?", (new, old)
+        )
+
+    def cross_candidates(self, terms: Sequence[int], lo: int | None, hi: int | None) -> list[int]:
+        """Stories sharing language-neutral keys with an article, most shared first."""
+        return self._by_terms("cross_terms", terms, lo, hi)
+
+    def add_cross_terms(self, terms: Sequence[int], day: int | None, story_id: int) -> None:
+        self.db.executemany(
+            "INSERT OR IGNORE INTO cross_terms(term, day, story) VALUES (?, ?, ?)",
+            [(t, day, story_id) for t in terms],
+        )
 
     def update_story(self, story_id: int, start: float | None, end: float | None, n: int,
                      profile: bytes) -> None:  # fmt: skip
@@ -200,6 +245,11 @@ class Store:
 
     def story_candidates(self, terms: Sequence[int], lo: int | None, hi: int | None) -> list[int]:
         """Stories sharing names with an article, most shared first."""
+        return self._by_terms("story_terms", terms, lo, hi)
+
+    def _by_terms(self, table: str, terms: Sequence[int], lo: int | None, hi: int | None
+                  ) -> list[int]:  # fmt: skip
+        assert table in ("story_terms", "cross_terms")
         if not terms:
             return []
         marks = ", ".join("?" * len(terms))
@@ -209,7 +259,7 @@ class Store:
             where += " AND day BETWEEN ? AND ?"
             params += [lo, hi]
         rows = self.db.execute(
-            f"SELECT story, COUNT(*) AS hits FROM (SELECT story FROM story_terms WHERE {where} "
+            f"SELECT story, COUNT(*) AS hits FROM (SELECT story FROM {table} WHERE {where} "
             f"LIMIT {STORY_TERM_LIMIT}) GROUP BY story ORDER BY hits DESC, story",
             params,
         )

@@ -16,6 +16,13 @@ A new article joins the best story (highest cosine) whose profile it matches:
   names with a report of that visit which mentions the briefing;
 - the article's date lies within MAX_GAP of the story's time span, and the span stays within
   MAX_SPAN (two visits of the same people a year apart are two stories).
+
+A story holds articles of one language. Stories of different languages are linked into one story
+across languages (``cross_label``) by language-neutral evidence (``Signatures.cross``): names
+written in Latin letters (``Лавров``, ``Lavrov``; ``习近平``, ``Xi Jinping``) and numbers of two or
+more digits. Precision first: a new article links its story to a story of another language
+within MAX_GAP of its date when they share >= CROSS_NAMES names and >= CROSS_NUMBERS numbers
+and the story has >= CROSS_COVER of the article's key mentions (``cross_match``).
 """
 
 from __future__ import annotations
@@ -25,7 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pipelines.dedup.signatures import Signatures, array
+from pipelines.dedup.signatures import NUMBER_BIT, Signatures, array
 
 STORY_COSINE = 0.4
 STORY_COVERAGE = 0.45
@@ -37,6 +44,10 @@ MAX_GAP_DAYS = 3.0
 MAX_SPAN_DAYS = 10.0
 PROFILE_SIZE = 128  # names kept in a story profile (the most mentioned)
 INDEX_TERMS = 8  # names of an article used to find candidate stories
+CROSS_NAMES = 3
+CROSS_NUMBERS = 1
+CROSS_COVER = 0.15
+CROSS_TERMS = 16  # language-neutral keys of an article used to find stories of other languages
 
 
 @dataclass(frozen=True)
@@ -136,3 +147,57 @@ def in_time(day: float | None, start: float | None, end: float | None) -> bool:
     if day < start - MAX_GAP_DAYS or day > end + MAX_GAP_DAYS:
         return False
     return max(end, day) - min(start, day) <= MAX_SPAN_DAYS
+
+
+@dataclass(frozen=True)
+class CrossMatch:
+    names: int  # names shared
+    numbers: int  # numbers shared
+    cover: float  # share of the article's key mentions the story has
+
+    @property
+    def ok(self) -> bool:
+        return (
+            self.names >= CROSS_NAMES
+            and self.numbers >= CROSS_NUMBERS
+            and self.cover >= CROSS_COVER
+        )
+
+
+def cross_pairs(blob: bytes) -> tuple[np.ndarray, np.ndarray]:
+    """(sorted keys, counts) of a ``cross`` blob (an article's or a story's)."""
+    pairs = array(blob)
+    return pairs[0::2], pairs[1::2].astype(np.float64)
+
+
+def cross_merged(a: bytes, b: bytes) -> bytes:
+    """The keys of two blobs with their counts summed (the most mentioned PROFILE_SIZE kept)."""
+    (ka, ca), (kb, cb) = cross_pairs(a), cross_pairs(b)
+    keys = np.union1d(ka, kb)
+    counts = np.zeros(len(keys))
+    counts[np.searchsorted(keys, ka)] += ca
+    counts[np.searchsorted(keys, kb)] += cb
+    if len(keys) > PROFILE_SIZE:
+        keep = np.sort(np.argsort(-counts, kind="stable")[:PROFILE_SIZE])
+        keys, counts = keys[keep], counts[keep]
+    out = np.empty(2 * len(keys), dtype="<u4")
+    out[0::2], out[1::2] = keys, counts.astype(np.uint32)
+    return out.tobytes()
+
+
+def cross_top(blob: bytes, n: int = CROSS_TERMS) -> list[int]:
+    keys, counts = cross_pairs(blob)
+    return [int(k) for k in keys[np.argsort(-counts, kind="stable")[:n]]]
+
+
+def cross_match(doc: bytes, story: bytes) -> CrossMatch:
+    (kd, cd), (ks, _) = cross_pairs(doc), cross_pairs(story)
+    if len(kd) == 0 or len(ks) == 0:
+        return CrossMatch(0, 0, 0.0)
+    shared = np.isin(kd, ks, assume_unique=True)
+    numbers = (kd & NUMBER_BIT) != 0
+    return CrossMatch(
+        names=int(np.count_nonzero(shared & ~numbers)),
+        numbers=int(np.count_nonzero(shared & numbers)),
+        cover=float(cd[shared].sum() / cd.sum()),
+    )

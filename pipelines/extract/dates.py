@@ -12,7 +12,10 @@ Precedence (first source with a valid candidate wins; ``PRECEDENCE`` below):
 7. ``url``            /2025/04/01/, /2025-04-01/, /2025/apr/01/ or -20250401- in the URL path
 8. ``gdelt``          hint: GDELT ``seendate`` (when GDELT saw it: an upper bound, not the date)
 9. ``sitemap-lastmod`` hint: ``<lastmod>`` (a modification date)
-10. ``htmldate``      trafilatura's date heuristics (visible text), the last resort
+10. ``text``          a full date written in the page's text: Chinese or Japanese
+                      (``2025年4月1日``), Russian (``1 апреля 2025``), French
+                      (``1er avril 2025``); the first one on the page, read by dateparser
+11. ``htmldate``      trafilatura's date heuristics (visible text), the last resort
 
 What the page declares about itself is trusted first, then what the publisher declares elsewhere,
 then weaker evidence. Rejected: dates before 1995-01-01 and dates in the future relative to ``now``
@@ -41,6 +44,7 @@ PRECEDENCE = (
     "url",
     "gdelt",
     "sitemap-lastmod",
+    "text",
     "htmldate",
 )
 TIME_SOURCES = frozenset(PRECEDENCE[:6])  # their time of day is a publication time
@@ -61,6 +65,19 @@ URL_MONTH_NAME = re.compile(
     r"/((?:19|20)\d{2})/(" + "|".join(MONTHS) + r")[a-z]*/(0?[1-9]|[12]\d|3[01])(?=/)",
     re.IGNORECASE,
 )
+# full dates written out in languages whose formats htmldate misreads (it takes "1er avril 2025"
+# for 2025-01-01); each with the dateparser language that reads it
+_RU_MONTHS = "января|февраля|марта|апреля|мая|июня|июля|августа|сентября|октября|ноября|декабря"
+_FR_MONTHS = (
+    "janvier|février|fevrier|mars|avril|mai|juin|juillet|août|aout|septembre|octobre|novembre"
+    "|décembre|decembre"
+)
+TEXT_DATES = (
+    ("zh", re.compile(r"(?:19|20)\d{2}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日")),
+    ("ru", re.compile(rf"(?<!\d)\d{{1,2}}\s+(?:{_RU_MONTHS})\s+(?:19|20)\d{{2}}", re.IGNORECASE)),
+    ("fr", re.compile(rf"(?<!\d)(?:1er|\d{{1,2}})\s+(?:{_FR_MONTHS})\s+(?:19|20)\d{{2}}", re.I)),
+)
+TEXT_DATE_CHARS = 5000  # the date line of an article is near the top of the page
 URL_COMPACT = re.compile(r"[/_-]((?:19|20)\d{2})(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])(?=[/_.-]|$)")
 
 
@@ -151,6 +168,23 @@ def url_candidate(url: str) -> DateCandidate | None:
         made = _make(int(named[1]), MONTHS.index(named[2][:3].lower()) + 1, int(named[3]))
         if made:
             return DateCandidate("url", made[0], False)
+    return None
+
+
+def text_candidate(text: str) -> DateCandidate | None:
+    """The first full date written out in ``text`` (``TEXT_DATES``), parsed by dateparser in its
+    language; None when there is none."""
+    head = text[:TEXT_DATE_CHARS]
+    found = [(m.start(), lang, m.group(0)) for lang, rx in TEXT_DATES for m in rx.finditer(head)]
+    if not found:
+        return None
+    import dateparser  # ~0.3 s to import: only pages without a structured date get here
+
+    for _, lang, span in sorted(found):
+        settings = {"REQUIRE_PARTS": ["day", "month", "year"], "PREFER_DATES_FROM": "past"}
+        value = dateparser.parse(span, languages=[lang], settings=settings)
+        if value is not None:
+            return DateCandidate("text", datetime(value.year, value.month, value.day), False)
     return None
 
 

@@ -36,6 +36,7 @@ from pipelines.extract.readability import NAME as READABILITY
 from pipelines.extract.readability import readability_lines
 from pipelines.extract.teaser import teaser_reasons
 from pipelines.extract.textclean import clean_lines, mark_links, norm
+from pipelines.words import count_words
 
 TRAFILATURA = "trafilatura " + version("trafilatura")
 SECOND_WINS_BELOW = 0.5  # trafilatura's words / readability's words under which readability wins
@@ -202,9 +203,10 @@ def _article(
     choice = choose(anchors, doc, tree, fields)
     text = join_lines(choice.lines)
     marked = bool(meta.article_signals or fields.authors)
-    if not _enough(text) or (len(text.split()) < UNMARKED_MIN_WORDS and not marked):
+    n_words = count_words(text)  # scripts without spaces segmented (pipelines.words)
+    if not _enough(text) or (n_words < UNMARKED_MIN_WORDS and not marked):
         return None
-    reasons = teaser_reasons(meta, choice.teaser_line, len(text.split()))
+    reasons = teaser_reasons(meta, choice.teaser_line, n_words)
     return Article(
         url=url,
         text=text,
@@ -216,7 +218,7 @@ def _article(
         language=meta.language,  # declared; extract_page() detects it (unless not kept)
         tags=fields.tags,
         canonical_url=meta.canonical_url,
-        word_count=len(text.split()),
+        word_count=n_words,
         text_sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
         truncated=bool(reasons),
         extractor=choice.extractor,

@@ -10,7 +10,9 @@ Sources in order:
 - site name: og:site_name/application-name, JSON-LD publisher, the "| Site" suffix of <title>,
   trafilatura;
 - tags: JSON-LD keywords and keyword/tag meta tags, else trafilatura's;
-- date: ``dates.choose_date`` over the page's candidates and the hint, trafilatura's htmldate last.
+- date: ``dates.choose_date`` over the page's candidates and the hint, then a date written out in
+  the page's text in Chinese, Russian or French (``dates.text_candidate``), trafilatura's htmldate
+  last.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import trafilatura
 from lxml import etree
 
 from pipelines.extract.article import Hints
-from pipelines.extract.dates import DateCandidate, candidate, choose_date
+from pipelines.extract.dates import DateCandidate, candidate, choose_date, text_candidate
 from pipelines.extract.meta import PageMeta, byline, site_from_title, split_authors, strip_site
 
 
@@ -51,6 +53,9 @@ def resolve_fields(
     fallback: Any = None
     if not meta.title or not meta.authors or date is None or not own_site:
         fallback = trafilatura.extract_metadata(deepcopy(tree), default_url=url)
+    if date is None:
+        written = text_candidate(_page_text(tree))
+        date = choose_date([written], now) if written else None
     if date is None and fallback is not None and fallback.date:
         htmldate = candidate("htmldate", fallback.date)
         date = choose_date([htmldate], now) if htmldate else None
@@ -65,6 +70,12 @@ def resolve_fields(
         tags=meta.tags or _tags(fallback),
         date=date,
     )
+
+
+def _page_text(tree: etree._Element) -> str:
+    body = tree.find(".//body")
+    node = body if body is not None else tree
+    return " ".join(" ".join(node.itertext()).split())
 
 
 def _authors(doc: Any) -> tuple[str, ...]:

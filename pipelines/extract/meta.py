@@ -15,6 +15,7 @@ from lxml import etree
 
 from pipelines.extract import jsonld as jl
 from pipelines.extract.dates import DateCandidate, candidate, url_candidate
+from pipelines.words import count_words
 
 META_DATES = (
     "article:published_time", "og:published_time", "og:article:published_time",
@@ -181,7 +182,7 @@ def _promised_words(article: dict[str, Any] | None) -> int:
     if isinstance(count, (int, float)) or (isinstance(count, str) and count.strip().isdigit()):
         return int(count)
     body = article.get("articleBody")
-    return len(body.split()) if isinstance(body, str) else 0
+    return count_words(body) if isinstance(body, str) else 0
 
 
 def byline_names(text: str) -> list[str]:

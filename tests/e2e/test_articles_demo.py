@@ -9,7 +9,11 @@ from collections import defaultdict
 from archive.articles.store import read_articles
 from archive.warc.reader import read_record
 from crawler.demoweb import load_manifest
+from pipelines.dedup.index import DedupIndex
 from tests.conftest import DemoCrawl
+
+MANIFEST = {m["url"]: m for m in load_manifest()}
+MANIFEST_IDS = {m["id"]: m["url"] for m in load_manifest()}
 
 FIELDS = {
     "id",
@@ -30,6 +34,7 @@ FIELDS = {
     "relevance",
     "dup",
     "story",
+    "cross_story",
     "warc",
     "extractor",
 }
@@ -80,10 +85,41 @@ def test_dup_kinds_and_groups_match_the_ground_truth(demo_crawl: DemoCrawl) -> N
             assert kinds == expected, (root, kinds, expected)
 
 
-def test_same_event_reports_share_one_story(demo_crawl: DemoCrawl) -> None:
-    stories = {a["story"] for a in articles(demo_crawl)}
-    assert len(stories) == 1
-    assert demo_crawl.counters["newsarc/dedup/stories"] == 1
+def test_same_event_reports_share_one_story_per_language_and_one_across(
+    demo_crawl: DemoCrawl,
+) -> None:
+    got = articles(demo_crawl)
+    stories = {(a["language"], a["story"]) for a in got}
+    assert sorted(lang for lang, _ in stories) == ["en", "ru", "zh"]  # one story per language
+    assert demo_crawl.counters["newsarc/dedup/stories"] == 3
+    for a in got:  # the record's language is the manifest's
+        assert a["language"] == MANIFEST[a["url"]]["language"], a["url"]
+    index = DedupIndex(demo_crawl.out / "demo-wang-yi-moscow" / "dedup" / "index.sqlite")
+    with index:
+        cross = index.cross_stories()
+    assert len({cross[str(a["story"])] for a in got}) == 1  # linked across languages
+    assert all(a["cross_story"] in cross.values() for a in got)
+
+
+def test_chinese_and_russian_copies_and_rewrites(demo_crawl: DemoCrawl) -> None:
+    got = {a["url"]: a for a in articles(demo_crawl)}
+    by_id = {a["id"]: url for url, a in got.items()}
+    for url, a in got.items():
+        m = MANIFEST[url]
+        if m["language"] == "en":
+            continue
+        dup = a["dup"]
+        if m["expected_dup"] in ("near", "rewrite"):  # of the original, or the original of it
+            original = MANIFEST_IDS[m["dup_of"]]
+            assert dup["kind"] != "unique" or got[original]["dup"]["of"] == a["id"], m["id"]
+            if got[original]["dup"]["kind"] == "unique":
+                assert by_id[dup["of"]] == original, m["id"]
+                expected = ("near", "exact") if m["expected_dup"] == "near" else ("rewrite",)
+                assert dup["kind"] in expected, (m["id"], dup)
+        if dup["of"] is not None:  # never a duplicate of another language
+            assert MANIFEST[by_id[dup["of"]]]["language"] == m["language"], m["id"]
+        assert a["date"] == m["published"] and a["date_source"] == "text", m["id"]
+        assert a["word_count"] > 70, m["id"]
 
 
 def test_texts_stored_once_per_canonical_document(demo_crawl: DemoCrawl) -> None:

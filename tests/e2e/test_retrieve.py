@@ -143,7 +143,7 @@ def test_list_shows_each_crawl_with_its_stats(
     assert got.returncode == 0, got.stderr
     (row,) = [json.loads(line) for line in got.stdout.splitlines()]
     assert row["event"] == SLUG and row["status"] == "finished"
-    assert row["articles"] == 11 and row["duplicates"] == demo_crawl.stats["duplicates"]
+    assert row["articles"] == 18 and row["duplicates"] == demo_crawl.stats["duplicates"]
     assert row["pages"] > 50 and row["objects"] > 10
     if "s3" not in uri:
         assert row["pages"] == demo_crawl.stats["pages"]
@@ -162,7 +162,7 @@ def test_python_api_reads_articles_and_records(
     assert a.events() == [SLUG]
     articles = list(a.articles(event=SLUG))
     unique = list(a.articles(event=SLUG, unique=True))
-    assert len(articles) == 11 and 0 < len(unique) < len(articles)
+    assert len(articles) == 18 and 0 < len(unique) < len(articles)
     assert all(x["dup_kind"] == "unique" for x in unique)
     capture = a.get(articles[0]["url"])
     assert capture.record.record_id == articles[0]["warc_record_id"]

@@ -136,7 +136,7 @@ def test_demo_into_s3_matches_the_local_layout(
     result = demo_to_s3(s3_server, s3_bucket, tmp_path / "spool")
     assert result.returncode == 0, result.stderr[-3000:]
     stats = json.loads(result.stdout)
-    assert stats["articles"] == 11 and stats["archive"] == f"s3://{s3_bucket}/archive/{SLUG}"
+    assert stats["articles"] == 18 and stats["archive"] == f"s3://{s3_bucket}/archive/{SLUG}"
     manifest = check_manifest(s3_client, s3_bucket, "archive/", s3_server.secret_key)
     assert manifest["finish_reason"] == "finished" and manifest["event"] == SLUG
     # the spool keeps only what the next crawl continues (dedup index, crawl state) and the lock

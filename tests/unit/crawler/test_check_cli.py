@@ -61,12 +61,12 @@ def test_the_demo_event_is_valid_and_its_plan_is_printed() -> None:
     assert "event       Wang Yi visits Moscow (demo web) [demo-wang-yi-moscow]" in out
     assert "window      2025-03-30 to 2025-04-05 (7 days, UTC)" in out
     assert "2025-03-29 to 2025-04-06 (window_slack_days = 1)" in out
-    assert "all:  (Wang Yi) and (Moscow | Kremlin | Putin | Lavrov)" in out
-    assert "4 seeds: http://globe.test/, http://courier.test/, http://herald.test/ (+1 more)" in out
+    assert "all:  (Wang Yi | 王毅 | Ван И) and (Moscow | Kremlin | Putin | Lavrov | 莫斯科" in out
+    assert "6 seeds: http://globe.test/, http://courier.test/, http://herald.test/ (+3 more)" in out
     assert "2 feeds: http://globe.test/rss.xml, http://courier.test/atom.xml" in out
     assert "1 sitemap: http://herald.test/sitemap_index.xml" in out
     assert "sourcelang%3Aen" in out and "startdatetime=20250329000000" in out  # the GDELT URL
-    assert "4 allowed domains: globe.test, courier.test, herald.test (+1 more)" in out
+    assert "6 allowed domains: globe.test, courier.test, herald.test (+3 more)" in out
     assert "follows links up to 3 hops from a source" in out
     assert "500 pages (no per-host limit), pages up to 5,000,000 bytes" in out
     assert "2 requests at a time per host, 0 s between them" in out
@@ -128,9 +128,16 @@ def test_json_one_object_per_file(tmp_path: Path) -> None:
         "2025-03-29",
         "2025-04-06",
     )
-    assert len(p["sources"]["seeds"]) == 4 and p["sources"]["gdelt"]["query"] == '"Wang Yi" Moscow'
+    assert len(p["sources"]["seeds"]) == 6 and p["sources"]["gdelt"]["query"] == '"Wang Yi" Moscow'
     assert p["scope"] == {
-        "allowed_domains": ["globe.test", "courier.test", "herald.test", "wire.test"],
+        "allowed_domains": [
+            "globe.test",
+            "courier.test",
+            "herald.test",
+            "wire.test",
+            "xinwen.test",
+            "novosti.test",
+        ],
         "follow_links": True,
         "max_depth": 3,
     }

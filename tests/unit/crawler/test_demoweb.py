@@ -474,7 +474,7 @@ def test_gdelt_artlist_shape_and_window_filtering(web: DemoWeb) -> None:
 def test_manifest_articles_are_served_and_labels_are_consistent(web: DemoWeb) -> None:
     articles = load_manifest()
     ids = [a["id"] for a in articles]
-    assert 20 <= len(ids) <= 30 and len(set(ids)) == len(ids)
+    assert 30 <= len(ids) <= 40 and len(set(ids)) == len(ids)
     for a in articles:
         resp = fetch(web, a["host"], a["path"])
         assert resp.status == 200, a["id"]
@@ -494,15 +494,20 @@ def test_manifest_covers_every_category() -> None:
     assert len({a["host"] for a in originals}) >= 3
     for label in ("exact", "near", "rewrite"):
         copies = [a for a in articles.values() if a["expected_dup"] == label]
-        assert copies and all(articles[c["dup_of"]]["host"] != c["host"] for c in copies)
-        assert all(articles[c["dup_of"]]["template"] != c["template"] for c in copies)
+        # English copies are on another site; the Chinese and Russian portals reprint and
+        # rewrite agency reports in another channel of their own site (a frequent case there)
+        other_site = [c for c in copies if articles[c["dup_of"]]["host"] != c["host"]]
+        assert other_site and all(c["language"] == "en" for c in other_site), label
+        assert all(articles[c["dup_of"]]["template"] != c["template"] for c in other_site)
+        same_site = {c["language"] for c in copies if c not in other_site}
+        assert same_site == ({"zh", "ru"} if label != "exact" else set()), label
     for a in articles.values():
         if a["expected_dup"] == "exact":
             assert texts[a["id"]].paragraphs == texts[a["dup_of"]].paragraphs
         if a["expected_dup"] in ("near", "rewrite"):
             assert texts[a["id"]].paragraphs != texts[a["dup_of"]].paragraphs
         if a["on_event"]:
-            assert a["id"] in in_window and a["story"] == "wang-yi-moscow-2025"
+            assert a["id"] in in_window and a["cross_story"] == "wang-yi-moscow-2025"
     off_event = [texts[i] for i, a in articles.items() if not a["on_event"]]
     body = {t.id: " ".join(t.paragraphs) for t in off_event}
     assert any("Wang Yi" in b and "Moscow" in b and t not in in_window for t, b in body.items())
@@ -521,7 +526,7 @@ def test_event_file_points_at_the_demo_hosts() -> None:
     event = tomllib.loads(EVENT_FILE.read_text(encoding="utf-8"))
     assert event["event"]["slug"] == "demo-wang-yi-moscow"
     seeds = {urlsplit(u).hostname for u in event["sources"]["seeds"]}
-    assert seeds == set(event["sources"]["allowed_domains"]) == set(HOSTS[:4])
+    assert seeds == set(event["sources"]["allowed_domains"]) == set(HOSTS[:6])
     assert urlsplit(event["sources"]["gdelt_endpoint"]).hostname == "gdelt.test"
 
 

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 import trafilatura
 
-from crawler.demoweb import tpl_courier, tpl_globe, tpl_herald, tpl_wire
+from crawler.demoweb import tpl_courier, tpl_globe, tpl_herald, tpl_novosti, tpl_wire, tpl_xinwen
 from crawler.demoweb.content import Article, load_articles, load_manifest
 from pipelines.dedup.canonical import canonical_url, url_key
 from pipelines.dedup.index import DedupIndex, DedupVerdict
@@ -26,7 +26,8 @@ DATA = TEST_DATA / "dedup"
 MANIFEST = {m["id"]: m for m in load_manifest()}
 ARTICLES = {a.id: a for a in load_articles()}
 TEMPLATES = {"courier.test": tpl_courier, "globe.test": tpl_globe, "herald.test": tpl_herald,
-             "wire.test": tpl_wire}  # fmt: skip
+             "wire.test": tpl_wire, "xinwen.test": tpl_xinwen,
+             "novosti.test": tpl_novosti}  # fmt: skip
 BOILERPLATE = (
     "Sign up for our newsletter to get the day's top stories in your inbox.",
     "© 2025 All rights reserved. Share this article on social media.",
@@ -60,7 +61,7 @@ VARIANTS: dict[str, Callable[[Article], tuple[str, str | None]]] = {
 @pytest.fixture(scope="module", params=list(VARIANTS))
 def demo_sigs(request: pytest.FixtureRequest) -> dict[str, Signatures]:
     make = VARIANTS[request.param]
-    return {i: signatures(*make(a)) for i, a in ARTICLES.items()}
+    return {i: signatures(*make(a), MANIFEST[i]["language"]) for i, a in ARTICLES.items()}
 
 
 def run(order: Iterable[str], sigs: dict[str, Signatures], index: DedupIndex | None = None
@@ -71,6 +72,18 @@ def run(order: Iterable[str], sigs: dict[str, Signatures], index: DedupIndex | N
         a = ARTICLES[i]
         out[i] = index.add(i, a.url, None, a.published_at, sigs[i])
     return out
+
+
+def shuffled(seed: int) -> list[str]:
+    """The articles in a random order: the English ones in the order this seed gave them before
+    the Chinese and Russian ones existed (the English results stay comparable), the others
+    inserted at random places."""
+    order = [i for i in ARTICLES if MANIFEST[i]["language"] == "en"]
+    rng = random.Random(seed)
+    rng.shuffle(order)
+    for i in (i for i in ARTICLES if MANIFEST[i]["language"] != "en"):
+        order.insert(rng.randrange(len(order) + 1), i)
+    return order
 
 
 def group(i: str) -> str:
@@ -112,7 +125,7 @@ def test_other_orders(demo_sigs: dict[str, Signatures], name: str) -> None:
     elif name == "reversed":
         order.reverse()
     else:
-        random.Random(int(name[-1])).shuffle(order)
+        order = shuffled(int(name[-1]))
     verdicts = run(order, demo_sigs)
     assert_groups(verdicts, order)
     assert_stories(verdicts)
@@ -121,19 +134,22 @@ def test_other_orders(demo_sigs: dict[str, Signatures], name: str) -> None:
 @pytest.mark.parametrize("seed", range(12))
 def test_duplicate_groups_do_not_depend_on_order(demo_sigs: dict[str, Signatures], seed: int
                                                  ) -> None:  # fmt: skip
-    order = list(ARTICLES)
-    random.Random(100 + seed).shuffle(order)
+    order = shuffled(100 + seed)
     assert_groups(run(order, demo_sigs), order)
 
 
+def lang_sigs() -> dict[str, Signatures]:
+    return {i: signatures(*source_text(a), MANIFEST[i]["language"]) for i, a in ARTICLES.items()}
+
+
 def test_pairs_named_in_the_brief() -> None:
-    sigs = {i: signatures(*source_text(a)) for i, a in ARTICLES.items()}
+    sigs = lang_sigs()
     v = run(list(ARTICLES), sigs)
     assert v["courier-wang-lavrov-talks-syndicated"].kind == "exact"
     assert v["herald-lavrov-wang-edited"].kind == "near"
     assert v["courier-putin-wang-rewrite"] == DedupVerdict(
         "rewrite", "globe-putin-hosts-wang", v["courier-putin-wang-rewrite"].score,
-        v["globe-putin-hosts-wang"].story,
+        v["globe-putin-hosts-wang"].story, v["globe-putin-hosts-wang"].cross_story,
     )  # fmt: skip
     # same event, different report: kept, same story
     assert v["herald-friends-forever"].kind == "unique"
@@ -343,3 +359,66 @@ def test_vectorised_sentence_alignment_decides_as_the_pairwise_rule() -> None:
             blobs.append(np.array(values, dtype=np.uint32).tobytes())
         got = rules._alignment(rules._sentences(blobs[0]), rules._sentences(blobs[1]))
         assert got == _reference_alignment(*blobs)
+
+
+@pytest.mark.parametrize(
+    ("original", "copy", "rewrite", "other_report"),
+    [
+        ("xinwen-wang-lavrov-talks", "xinwen-wang-lavrov-talks-reprint",
+         "xinwen-wang-lavrov-rewrite", "xinwen-putin-meets-wang"),
+        ("novosti-lavrov-wang-talks", "novosti-lavrov-wang-talks-reprint",
+         "novosti-lavrov-wang-rewrite", None),
+    ],
+)  # fmt: skip
+def test_chinese_and_russian_copies_rewrites_and_stories(
+    original: str, copy: str, rewrite: str, other_report: str | None
+) -> None:
+    v = run(list(ARTICLES), lang_sigs())
+    assert (v[copy].kind, v[copy].of) in (("near", original), ("exact", original))
+    assert (v[rewrite].kind, v[rewrite].of) == ("rewrite", original)
+    assert v[copy].story == v[rewrite].story == v[original].story
+    assert v[original].story != v["wire-wang-lavrov-talks"].story  # stories hold one language
+    if other_report:  # an independent report of the same visit in the same language
+        assert (v[other_report].kind, v[other_report].story) == ("unique", v[original].story)
+
+
+def test_no_duplicate_and_no_story_across_languages() -> None:
+    sigs = lang_sigs()
+    for order in (list(ARTICLES), shuffled(1), shuffled(2), shuffled(3)):
+        v = run(order, sigs)
+        for i, verdict in v.items():
+            if verdict.of is not None:
+                assert MANIFEST[verdict.of]["language"] == MANIFEST[i]["language"], (i, verdict)
+        for x, y in itertools.combinations(ARTICLES, 2):
+            if MANIFEST[x]["language"] != MANIFEST[y]["language"]:
+                assert v[x].story != v[y].story, (x, y)
+
+
+def test_a_translation_is_no_duplicate_even_of_the_same_text() -> None:
+    """The language decides: the same words (here: a text of numbers and names) tagged with two
+    languages are never a duplicate pair, in any layer."""
+    text = "\n\n".join(ARTICLES["wire-wang-lavrov-talks"].paragraphs)
+    index = DedupIndex()
+    index.add("en", "http://a.test/1", None, "2025-04-01", signatures(text, None, "en"))
+    v = index.add("fr", "http://b.test/1", None, "2025-04-01", signatures(text, None, "fr"))
+    assert (v.kind, v.of) == ("unique", None) and v.story == "fr"
+
+
+def test_stories_across_languages_link_the_event_in_english_chinese_and_russian() -> None:
+    for order in (list(ARTICLES), shuffled(1), shuffled(2)):
+        index = DedupIndex()
+        run(order, lang_sigs(), index)
+        cross = index.cross_stories()
+        labels = {i: cross[v] for i, v in _stories(index).items()}
+        event = {labels[i] for i, m in MANIFEST.items() if m["on_event"]}
+        assert len(event) == 1, order
+        for i, m in MANIFEST.items():  # no other story joins the event, in any language
+            if m["cross_story"] != "wang-yi-moscow-2025":
+                assert labels[i] not in event, i
+
+
+def _stories(index: DedupIndex) -> dict[str, str]:
+    rows = index.store.db.execute(
+        "SELECT d.doc_id, s.label FROM docs d JOIN stories s ON s.id = d.story"
+    )
+    return {str(doc): str(label) for doc, label in rows}

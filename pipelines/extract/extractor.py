@@ -220,7 +220,7 @@ def choose(
     for mode, options in WIDER_MODES:
         if (1 + GROW_MIN_SHARE) * sum(line.words for line in chosen.lines) >= page_words:
             break
-        wider_doc = trafilatura.bare_extraction(tree, url=url or None, **options)
+        wider_doc: Any = trafilatura.bare_extraction(tree, url=url or None, **options)
         wider_raw = lines_of(wider_doc.body) if wider_doc is not None else []
         wider = clean_lines(mark_links(wider_raw, anchors), title=title, authors=authors)
         words[f"trafilatura-{mode}"] = sum(line.words for line in wider.lines)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -42,6 +43,8 @@ SECOND_WINS_BELOW = 0.5  # trafilatura's words / readability's words under which
 SECOND_MAX_LINK_DENSITY = 0.5  # readability output that is mostly links is a link page, not text
 GROW_MIN_SHARE = 0.3  # new trigrams a wider trafilatura mode must add, share of those so far
 GROW_MIN_NEW = 30  # and at least this many
+GROW_SENTENCE_WORDS = 15  # and a new line of prose at least this long
+SENTENCE_END = re.compile(r"[.!?\u3002\uff01\uff1f][\"\u201d\u2019')\]]*\s*$")
 WIDER_MODES: tuple[tuple[str, dict[str, Any]], ...] = (
     ("default", {"include_comments": False}),
     ("recall", {"favor_recall": True, "include_comments": False}),
@@ -199,10 +202,10 @@ def choose(
     Readability's output is part of the page's text, so when trafilatura already has half the
     words of the whole page readability cannot win and is not run (about half of all pages).
     A wider mode is taken only when its text has at least ``GROW_MIN_SHARE`` more distinct
-    word trigrams (and ``GROW_MIN_NEW`` in all) that the narrower one lacks: on pages where
-    precision mode dropped part of the article (lists, tables, sections in their own
-    containers), not for a heading or a related-links box more. Not run when the narrower text
-    already holds nearly all the page's words.
+    word trigrams (and ``GROW_MIN_NEW`` in all, and a new sentence) that the narrower one lacks:
+    on pages where precision mode dropped part of the article (lists, tables, sections in their
+    own containers), not for a heading, a menu or a related-links box more. Not run when the
+    narrower text already holds nearly all the page's words.
     """
     title, authors = fields.title or "", fields.authors
     first_raw = lines_of(doc.body) if doc is not None else []
@@ -226,9 +229,24 @@ def choose(
         words[f"trafilatura-{mode}"] = sum(line.words for line in wider.lines)
         wider_grams = _trigrams(wider.lines)
         new = len(wider_grams - grams)
-        if new >= GROW_MIN_NEW and new > GROW_MIN_SHARE * len(grams) and _mostly_text(wider.lines):
+        if (
+            new >= GROW_MIN_NEW
+            and new > GROW_MIN_SHARE * len(grams)
+            and _mostly_text(wider.lines)
+            and any(_new_sentence(line, grams) for line in wider.lines)
+        ):
             chosen, grams = wider, wider_grams
     return Choice(chosen.lines, TRAFILATURA, chosen.teaser_line, words)
+
+
+def _new_sentence(line: Line, grams: set[tuple[str, ...]]) -> bool:
+    """A line of prose (long enough, ending a sentence) that is not all in ``grams``: what a
+    wider mode adds must hold some, not only headings, link lists or a menu."""
+    return (
+        line.words >= GROW_SENTENCE_WORDS
+        and SENTENCE_END.search(line.text) is not None
+        and not _trigrams([line]) <= grams
+    )
 
 
 def _trigrams(lines: list[Line]) -> set[tuple[str, ...]]:

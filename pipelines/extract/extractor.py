@@ -4,8 +4,10 @@
 (``extract_meta``: JSON-LD, meta tags, canonical link, ``<time>``), runs trafilatura (precision
 mode, comments excluded) and readability-lxml, turns both outputs into lines (``extract_blocks``),
 drops boilerplate from each by the same rules (``textclean``) and keeps trafilatura's text unless
-it found less than half the words readability found (``choose``). Dates are fused by
-``dates.choose_date`` (``extract_fields``); ``truncated`` marks teasers (``extract_teaser``).
+it found less than half the words readability found; when trafilatura's default or recall mode
+finds much new text that precision mode dropped, that text is kept instead (``choose``). Dates
+are fused by ``dates.choose_date`` (``extract_fields``); ``truncated`` marks teasers
+(``extract_teaser``).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import html
 import logging
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -41,6 +44,14 @@ from pipelines.words import count_words
 TRAFILATURA = "trafilatura " + version("trafilatura")
 SECOND_WINS_BELOW = 0.5  # trafilatura's words / readability's words under which readability wins
 SECOND_MAX_LINK_DENSITY = 0.5  # readability output that is mostly links is a link page, not text
+GROW_MIN_SHARE = 0.3  # new trigrams a wider trafilatura mode must add, share of those so far
+GROW_MIN_NEW = 30  # and at least this many
+GROW_SENTENCE_WORDS = 15  # and a new line of prose at least this long
+SENTENCE_END = re.compile(r"[.!?\u3002\uff01\uff1f][\"\u201d\u2019')\]]*\s*$")
+WIDER_MODES: tuple[tuple[str, dict[str, Any]], ...] = (
+    ("default", {"include_comments": False}),
+    ("recall", {"favor_recall": True, "include_comments": False}),
+)
 MIN_WORDS = 15  # less text than this (and under MIN_CHARS) is no article
 MIN_CHARS = 120  # counts for scripts written without spaces
 MIN_LETTER_SHARE = 0.5  # of the visible characters
@@ -200,7 +211,7 @@ def _article(
     prepare(tree)
     doc = trafilatura.bare_extraction(tree, url=url, favor_precision=True, include_comments=False)
     fields = resolve_fields(meta, hints, tree, url, now)
-    choice = choose(anchors, doc, tree, fields)
+    choice = choose(anchors, doc, tree, fields, url)
     text = join_lines(choice.lines)
     marked = bool(meta.article_signals or fields.authors)
     n_words = count_words(text)  # scripts without spaces segmented (pipelines.words)
@@ -226,25 +237,69 @@ def _article(
     )
 
 
-def choose(anchors: frozenset[str], doc: Any, tree: etree._Element, fields: Fields) -> Choice:
-    """Trafilatura's cleaned lines, unless readability's are more than twice as many words.
+def choose(
+    anchors: frozenset[str], doc: Any, tree: etree._Element, fields: Fields, url: str = ""
+) -> Choice:
+    """Trafilatura's cleaned lines in precision mode; readability's if they are more than twice
+    as many words; else trafilatura in a wider mode (default, then recall) if it adds new text.
 
     Readability's output is part of the page's text, so when trafilatura already has half the
     words of the whole page readability cannot win and is not run (about half of all pages).
+    A wider mode is taken only when its text has at least ``GROW_MIN_SHARE`` more distinct
+    word trigrams (and ``GROW_MIN_NEW`` in all, and a new sentence) that the narrower one lacks:
+    on pages where precision mode dropped part of the article (lists, tables, sections in their
+    own containers), not for a heading, a menu or a related-links box more. Not run when the
+    narrower text already holds nearly all the page's words.
     """
     title, authors = fields.title or "", fields.authors
     first_raw = lines_of(doc.body) if doc is not None else []
     first = clean_lines(mark_links(first_raw, anchors), title=title, authors=authors)
     words_first = sum(line.words for line in first.lines)
     words: dict[str, int | None] = {"trafilatura": words_first, "readability": None}
-    if words_first >= SECOND_WINS_BELOW * _page_words(tree):
-        return Choice(first.lines, TRAFILATURA, first.teaser_line, words)
-    second_raw = readability_lines(lxml.html.tostring(tree, encoding="unicode"))
-    second = clean_lines(mark_links(second_raw, anchors), title=title, authors=authors)
-    words["readability"] = words_second = sum(line.words for line in second.lines)
-    if words_first < SECOND_WINS_BELOW * words_second and _mostly_text(second_raw):
-        return Choice(second.lines, f"{TRAFILATURA}+{READABILITY}", second.teaser_line, words)
-    return Choice(first.lines, TRAFILATURA, first.teaser_line, words)
+    page_words = _page_words(tree)
+    if words_first < SECOND_WINS_BELOW * page_words:
+        second_raw = readability_lines(lxml.html.tostring(tree, encoding="unicode"))
+        second = clean_lines(mark_links(second_raw, anchors), title=title, authors=authors)
+        words["readability"] = words_second = sum(line.words for line in second.lines)
+        if words_first < SECOND_WINS_BELOW * words_second and _mostly_text(second_raw):
+            return Choice(second.lines, f"{TRAFILATURA}+{READABILITY}", second.teaser_line, words)
+    chosen, grams = first, _trigrams(first.lines)
+    for mode, options in WIDER_MODES:
+        if (1 + GROW_MIN_SHARE) * sum(line.words for line in chosen.lines) >= page_words:
+            break
+        wider_doc: Any = trafilatura.bare_extraction(tree, url=url or None, **options)
+        wider_raw = lines_of(wider_doc.body) if wider_doc is not None else []
+        wider = clean_lines(mark_links(wider_raw, anchors), title=title, authors=authors)
+        words[f"trafilatura-{mode}"] = sum(line.words for line in wider.lines)
+        wider_grams = _trigrams(wider.lines)
+        new = len(wider_grams - grams)
+        if (
+            new >= GROW_MIN_NEW
+            and new > GROW_MIN_SHARE * len(grams)
+            and _mostly_text(wider.lines)
+            and any(_new_sentence(line, grams) for line in wider.lines)
+        ):
+            chosen, grams = wider, wider_grams
+    return Choice(chosen.lines, TRAFILATURA, chosen.teaser_line, words)
+
+
+def _new_sentence(line: Line, grams: set[tuple[str, ...]]) -> bool:
+    """A line of prose (long enough, ending a sentence) that is not all in ``grams``: what a
+    wider mode adds must hold some, not only headings, link lists or a menu."""
+    return (
+        line.words >= GROW_SENTENCE_WORDS
+        and SENTENCE_END.search(line.text) is not None
+        and not _trigrams([line]) <= grams
+    )
+
+
+def _trigrams(lines: list[Line]) -> set[tuple[str, ...]]:
+    """Distinct word trigrams of the lines (a line shorter than three words counts whole)."""
+    found: set[tuple[str, ...]] = set()
+    for line in lines:
+        tokens = norm(line.text).split()
+        found.update(tuple(tokens[i : i + 3]) for i in range(max(1, len(tokens) - 2)))
+    return found
 
 
 def _page_words(tree: etree._Element) -> int:
@@ -259,13 +314,20 @@ def _mostly_text(lines: list[Line]) -> bool:
 
 def _anchors(tree: etree._Element, texts: list[str] | None = None) -> frozenset[str]:
     """Normalised texts of the page's links (a line that is one of them is link text);
-    ``texts``: those of every ``<a>``, already read (``links_in``)."""
+    ``texts``: those of every ``<a>``, already read (``links_in``). Links within the page (a
+    table of contents, "back to top") are left out: their texts repeat the article's headings."""
     found = set()
-    for text in (link.text_content() for link in tree.iter("a")) if texts is None else texts:
+    if texts is None:
+        texts = [a.text_content() for a in tree.iter("a") if not _in_page(a.get("href"))]
+    for text in texts:
         if text and text.strip():
             found.add(norm(text))
     found.discard("")
     return frozenset(found)
+
+
+def _in_page(href: str | None) -> bool:
+    return href is not None and href.strip().startswith("#")
 
 
 def _enough(text: str) -> bool:

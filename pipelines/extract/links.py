@@ -113,6 +113,10 @@ def extract_links(
     )
 
 
+def _in_page(href: str | None) -> bool:
+    return href is not None and href.strip().startswith("#")
+
+
 def links_in(
     doc: lxml.html.HtmlElement,
     base_url: str,
@@ -125,17 +129,19 @@ def links_in(
     """``extract_links`` on a parsed document; ``has_base=False`` skips the ``<base>`` search.
 
     ``anchor_texts``, if given, receives the text of every ``<a>`` in document order (links or
-    not), so extraction need not read them a second time."""
+    not), except links within the page (``href="#…"``), so extraction need not read them a
+    second time."""
     base = _base(doc, base_url) if has_base else base_url
     parts = urlsplit(base)
     origin = f"{parts.scheme}://{parts.netloc}/" if parts.scheme and parts.netloc else ""
     found: dict[str, Link] = {}
     for element in doc.iter("a", "area"):
         raw = None
-        if anchor_texts is not None and element.tag == "a":
+        href = element.get("href")
+        if anchor_texts is not None and element.tag == "a" and not _in_page(href):
             raw = element.text_content()
             anchor_texts.append(raw)
-        url = _absolute(element.get("href") or "", base, encoding or "utf-8", origin)
+        url = _absolute(href or "", base, encoding or "utf-8", origin)
         if url is None:
             continue
         text = "" if url in known else _anchor_text(element, raw)

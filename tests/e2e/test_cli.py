@@ -118,8 +118,11 @@ def test_schedule_reports_every_file_before_exiting(tmp_path: Path) -> None:
     unscheduled.write_text(demo_event_path().read_text())
     result = newsarc("schedule", str(bad), str(unscheduled), "--out", str(tmp_path / "out"))
     assert result.returncode == 2
+    line = next(
+        i for i, text in enumerate(bad.read_text().splitlines(), 1) if text.startswith("max_pages")
+    )
     assert result.stderr.splitlines() == [
-        f'error: {bad}:24: limits.max_pages: expected a positive integer, got "x"',
+        f'error: {bad}:{line}: limits.max_pages: expected a positive integer, got "x"',
         f'error: {unscheduled}: no [schedule] table (e.g. every = "30m")',
     ]
     assert not (tmp_path / "out").exists()  # nothing started

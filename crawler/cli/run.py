@@ -150,7 +150,16 @@ def exit_code(stats: dict[str, Any]) -> int:
     return ExitCode.OK
 
 
-def report(stats: dict[str, Any], *, as_json: bool, title: str, extra: dict[str, Any]) -> None:
+def report(
+    stats: dict[str, Any],
+    *,
+    as_json: bool,
+    title: str,
+    extra: dict[str, Any],
+    verdict: bool = True,
+) -> None:
+    """The summary (table or JSON), the failing hosts, drift alarms and, with ``verdict``, why
+    nothing could be fetched (a worker of a distributed crawl may rightly fetch nothing)."""
     from crawler.cli.health import alarms_of, echo_alarms
     from crawler.cli.summary import CrawlSummary
 
@@ -159,8 +168,8 @@ def report(stats: dict[str, Any], *, as_json: bool, title: str, extra: dict[str,
     if as_json:
         data = {**summary.as_json(extra), "alarms": alarms}
         click.echo(json.dumps(data, default=str, sort_keys=True))
-        if verdict := summary.verdict():
-            click.echo(f"error: {verdict}", err=True)
+        if verdict and (why := summary.verdict()):
+            click.echo(f"error: {why}", err=True)
         return
     table = Table(title=title, show_header=False, title_justify="left")
     table.add_column("what", style="bold")
@@ -180,8 +189,8 @@ def report(stats: dict[str, Any], *, as_json: bool, title: str, extra: dict[str,
             failing.add_row(*row)
         console.print(failing)
     echo_alarms(alarms)
-    if verdict := summary.verdict():
-        click.echo(f"error: {verdict}", err=True)
+    if verdict and (why := summary.verdict()):
+        click.echo(f"error: {why}", err=True)
     if summary.finish_reason == "warc_write_error":
         click.echo(f"error: WARC write failed: {stats.get('newsarc/warc/write_error')}", err=True)
 
@@ -256,7 +265,7 @@ def run_worker(
         "finished the crawl": "yes" if stats.get("newsarc/cluster/finisher") else "no",
         **extra,
     }
-    report(stats, as_json=as_json, title=title, extra=extra)
+    report(stats, as_json=as_json, title=title, extra=extra, verdict=False)
     code = exit_code(stats)
     if code == ExitCode.NOTHING and not stats.get("newsarc/warc/responses"):
         return ExitCode.OK  # others fetched everything: a worker with nothing to do is fine

@@ -119,7 +119,7 @@ class IncrementalMiddleware:
     def from_crawler(cls, crawler: Crawler) -> Self:
         ext = crawler.get_extension(CrawlStateExtension)
         if ext is None:
-            raise NotConfigured("no crawl state (NEWSARC_INCREMENTAL)")
+            raise NotConfigured  # NEWSARC_INCREMENTAL off: the user's choice, nothing to warn of
         s = crawler.settings
         warc = crawler.get_extension(WarcService)
         upload = crawler.get_extension(UploadExtension)

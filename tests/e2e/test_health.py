@@ -78,6 +78,11 @@ def crawls(tmp_path_factory: pytest.TempPathFactory) -> Crawls:
     return Crawls(out, results, started)
 
 
+def test_crawls_without_crawl_state_say_nothing_of_it(crawls: Crawls) -> None:
+    # -s NEWSARC_INCREMENTAL=false is a choice: Scrapy's "Disabled …" warning is not printed
+    assert all("Disabled" not in stderr for _code, _report, stderr in crawls.results)
+
+
 def test_shuffled_crawls_of_the_unchanged_web_raise_no_alarm(crawls: Crawls) -> None:
     for code, report, stderr in crawls.results[:2]:
         assert code == 0, stderr[-2000:]

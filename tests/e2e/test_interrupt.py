@@ -15,6 +15,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from archive.articles.store import read_articles
 from archive.warc.reader import iter_records
 from archive.warc.repair import scan_members
 from crawler.demoweb import DemoWeb, demo_event_path
@@ -119,10 +120,10 @@ def test_sigterm_closes_the_warc_cleanly(tmp_path: Path) -> None:
 
 
 def _articles(event_dir: Path) -> list[dict[str, Any]]:
-    records = []
-    for path in sorted((event_dir / "articles").glob("*.jsonl")):
-        records += [json.loads(line) for line in path.read_text().splitlines() if line]
-    return records
+    """Every stored article record of every crawl (each capture, as written)."""
+    return [
+        a for path in sorted((event_dir / "articles").glob("*.jsonl")) for a in read_articles(path)
+    ]
 
 
 def test_two_ctrl_c_at_random_moments_seal_everything(tmp_path: Path) -> None:

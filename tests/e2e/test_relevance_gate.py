@@ -13,20 +13,17 @@ from crawler.demoweb import DemoWeb, demo_event_path
 from crawler.event.spec import load_event
 from pipelines.analysis.worker import analyse_page
 from pipelines.relevance.scorer import RelevanceScorer
-from tests.conftest import SLUG, DemoCrawl, connect_args, newsarc
+from tests.conftest import DemoCrawl, connect_args, newsarc
+from tests.support.pages import articles
 
 BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
 
 
-def _articles(event_dir: Path) -> dict[str, dict[str, Any]]:
-    found = {}
-    for path in sorted((event_dir / "articles").glob("*.jsonl")):
-        for line in path.read_text().splitlines():
-            record = json.loads(line)
-            found[record["url"]] = {
-                k: record[k] for k in ("text", "title", "date", "language", "authors", "sitename")
-            }
-    return found
+FIELDS = ("text", "title", "date", "language", "authors", "sitename")
+
+
+def _articles(out: Path) -> dict[str, dict[str, Any]]:
+    return {url: {k: a[k] for k in FIELDS} for url, a in articles(out).items()}
 
 
 def test_the_demo_crawl_has_the_same_articles_without_the_gate(
@@ -46,8 +43,8 @@ def test_the_demo_crawl_has_the_same_articles_without_the_gate(
         )
     assert ungated.returncode == 0, ungated.stderr[-2000:]
     assert "newsarc/extract/skipped_off_event" not in json.loads(ungated.stdout)["counters"]
-    with_gate = _articles(demo_crawl.out / SLUG)
-    assert with_gate and with_gate == _articles(tmp_path / SLUG)
+    with_gate = _articles(demo_crawl.out)
+    assert with_gate and with_gate == _articles(tmp_path)
 
 
 def test_a_generated_news_web_gives_the_same_articles_without_the_gate(tmp_path: Path) -> None:

@@ -6,35 +6,17 @@ from __future__ import annotations
 import random
 import threading
 from collections.abc import Callable
-from types import ModuleType
 
-from . import (
-    feeds,
-    gdelt,
-    specials,
-    tpl_courier,
-    tpl_globe,
-    tpl_herald,
-    tpl_novosti,
-    tpl_wire,
-    tpl_xinwen,
-    traps,
-)
+from . import feeds, gdelt, specials, traps
 from .catalog import HOSTS, PUBLISHERS, SPECIALS
 from .content import Article, articles_of, load_articles
 from .editions import edition_articles, with_validators
 from .protocol import Reply, Request, error_reply
 from .render import Link, esc, related_links
+from .templates import BY_HOST as TEMPLATES
+from .templates import courier
 
 Handler = Callable[[Request], Reply]
-TEMPLATES: dict[str, ModuleType] = {
-    "globe.test": tpl_globe,
-    "courier.test": tpl_courier,
-    "herald.test": tpl_herald,
-    "wire.test": tpl_wire,
-    "xinwen.test": tpl_xinwen,
-    "novosti.test": tpl_novosti,
-}
 # section path -> (title, article section or None for all)
 SECTIONS: dict[str, dict[str, tuple[str, str | None]]] = {
     "globe.test": {"/world/": ("World", "world"), "/business/": ("Business", "business"),
@@ -203,7 +185,7 @@ class Site:
             "robots-herald": lambda q: self._simple(q.host, "Staff area", "<p>Staff only.</p>"),
             "reason-phrase": self._classifieds,
             "repeated-headers": lambda q: specials.repeated_headers(
-                self._page(q.host, "Letters to the editor", _letters()), tpl_courier.CHARSET),
+                self._page(q.host, "Letters to the editor", _letters()), courier.CHARSET),
             "pdf": lambda q: specials.pdf("Metro Herald Annual Report 2024"),
             "huge": lambda q: specials.huge(self.huge_bytes),
             "gzip": lambda q: specials.gzipped(self._page(q.host, "Morning digest", _digest())),

@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 import trafilatura
 
-from crawler.demoweb import tpl_courier, tpl_globe, tpl_herald, tpl_novosti, tpl_wire, tpl_xinwen
 from crawler.demoweb.content import Article, load_articles, load_manifest
+from crawler.demoweb.templates import BY_HOST as TEMPLATES
 from pipelines.dedup.canonical import canonical_url, url_key
 from pipelines.dedup.index import DedupIndex, DedupVerdict
 from pipelines.dedup.signatures import Signatures, array, shingle_hashes, signatures
@@ -25,9 +25,6 @@ from tests.support import TEST_DATA
 DATA = TEST_DATA / "dedup"
 MANIFEST = {m["id"]: m for m in load_manifest()}
 ARTICLES = {a.id: a for a in load_articles()}
-TEMPLATES = {"courier.test": tpl_courier, "globe.test": tpl_globe, "herald.test": tpl_herald,
-             "wire.test": tpl_wire, "xinwen.test": tpl_xinwen,
-             "novosti.test": tpl_novosti}  # fmt: skip
 BOILERPLATE = (
     "Sign up for our newsletter to get the day's top stories in your inbox.",
     "© 2025 All rights reserved. Share this article on social media.",

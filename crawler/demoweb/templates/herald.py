@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
-from .catalog import SPECIALS
-from .content import Article
-from .render import Link, a, comments_for, esc, image_url, iso, json_ld, link_list, paragraphs
+from ..catalog import SPECIALS
+from ..content import Article
+from ..render import Link, a, comments_for, esc, image_url, iso, json_ld, link_list, paragraphs
 
 NAME = "Metro Herald"
 CHARSET = "utf-8"

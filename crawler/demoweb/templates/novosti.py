@@ -3,8 +3,8 @@
 
 from __future__ import annotations
 
-from .content import Article
-from .render import Link, a, esc, link_list
+from ..content import Article
+from ..render import Link, a, esc, link_list
 
 NAME = "Новости дня"
 CHARSET = "utf-8"

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from .catalog import SPECIALS
-from .content import Article
-from .render import Link, a, esc, iso, link_list
+from ..catalog import SPECIALS
+from ..content import Article
+from ..render import Link, a, esc, iso, link_list
 
 NAME = "Global Wire"
 CHARSET = "utf-8"

@@ -3,8 +3,8 @@ date is only written in the page (``2025年04月01日 18:20``), as on many Chine
 
 from __future__ import annotations
 
-from .content import Article
-from .render import Link, a, esc, link_list
+from ..content import Article
+from ..render import Link, a, esc, link_list
 
 NAME = "华夏新闻网"
 CHARSET = "utf-8"

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from .catalog import SPECIALS
-from .content import Article
-from .render import (
+from ..catalog import SPECIALS
+from ..content import Article
+from ..render import (
     Link,
     a,
     comments_for,

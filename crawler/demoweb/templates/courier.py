@@ -5,9 +5,9 @@ No JSON-LD and no ``<time>``: the date is in ``<meta name="date">`` and in the v
 
 from __future__ import annotations
 
-from .catalog import SPECIALS
-from .content import Article
-from .render import Link, a, comments_for, esc, image_url
+from ..catalog import SPECIALS
+from ..content import Article
+from ..render import Link, a, comments_for, esc, image_url
 
 NAME = "Evening Courier"
 CHARSET = "windows-1252"

@@ -34,7 +34,7 @@ from pipelines.extract.jsonld import jsonld_objects
 from pipelines.extract.lang import language_of
 from pipelines.extract.links import HAS_BASE_TEXT, Link, links_in
 from pipelines.extract.meta import page_meta
-from pipelines.extract.prepare import prepare
+from pipelines.extract.prepare import prepare, strip_furniture
 from pipelines.extract.readability import NAME as READABILITY
 from pipelines.extract.readability import readability_lines
 from pipelines.extract.teaser import teaser_reasons
@@ -133,6 +133,7 @@ def extract_page(
             log.debug("reading links failed for %s: %r", url, exc)
             texts = None
     try:
+        strip_furniture(tree)  # the links are read; the article is never in there
         if prefilter is not None and not prefilter(page_texts(tree, hints)):
             return None, found
         article = _article(url, tree, encoding, hints, now, texts)
@@ -157,7 +158,8 @@ _META_CONTENT = etree.XPath("//meta/@content")
 def page_texts(tree: etree._Element, hints: Hints | None = None) -> Iterator[str]:
     """Every text an article's title or body can come from: the text nodes (not scripts or
     styles), ``<meta content>`` values, JSON-LD strings (entities unescaped too), the hint's
-    title. Read before ``prepare`` changes the tree."""
+    title. Read after ``strip_furniture`` (what it removed is never extracted) and before
+    ``prepare`` changes the tree."""
     for node in _TEXT_NODES(tree):
         yield str(node)
     for value in _META_CONTENT(tree):

@@ -1,4 +1,13 @@
-"""Tree fixes before the extractors run: layout tables, image boxes and captions.
+"""Tree fixes before the extractors run: page furniture, layout tables, image boxes, captions.
+
+Navigation and complementary boxes (``<nav>``, ``<aside>``: menus, "related" and "most read"
+lists, author boxes) are not the article. trafilatura's own cleaning deletes them, but its
+fallbacks and readability read the uncleaned page, so ``strip_furniture`` removes them before
+any extractor runs, and before the relevance gate reads the page's texts (so a headline about
+the event in a "most read" box no longer sends an off-event page to extraction). Some sites
+wrap the whole page in one of these elements; one that holds more than half of the page's
+visible text is therefore kept. The page's declarations inside a removed element (JSON-LD,
+``<meta>``) stay, moved to its place.
 
 Old templates lay pages out with tables; extractors then see the whole page as one data table
 and keep its navigation, byline and comments as "rows". A table is *layout* when it is marked
@@ -25,6 +34,10 @@ LONG_CELL_WORDS = 60
 IMAGE_BOX_WORDS = 40
 CAPTION_MAX_WORDS = 80
 TABLE_PARTS = ("table", "tbody", "thead", "tfoot", "tr", "td", "th")
+FURNITURE = ("nav", "aside")
+FURNITURE_MAX_SHARE = 0.5  # of the page's visible characters; a larger element is kept
+VISIBLE_TEXT = etree.XPath(".//text()[not(parent::script or parent::style)]")
+DECLARATIONS = etree.XPath(".//script[contains(@type, 'ld+json')] | .//meta")
 
 
 def _words(el: etree._Element) -> int:
@@ -86,6 +99,36 @@ def _captions(root: etree._Element) -> list[etree._Element]:
         if CAPTION_ATTR.search(attrs) and el.tag not in ("body", "article", "main"):
             found.extend([el] if _words(el) <= CAPTION_MAX_WORDS else [])
     return found
+
+
+def _chars(el: etree._Element) -> int:
+    return sum(len(s.strip()) for s in VISIBLE_TEXT(el))
+
+
+def strip_furniture(root: etree._Element) -> int:
+    """Remove the outermost ``<nav>`` and ``<aside>`` elements, unless one holds more than
+    ``FURNITURE_MAX_SHARE`` of the page's visible text; returns how many were removed."""
+    outer = [
+        el
+        for el in root.iter(*FURNITURE)
+        if not any(a.tag in FURNITURE for a in el.iterancestors(*FURNITURE))
+    ]
+    if not outer:
+        return 0
+    body = root.find(".//body")
+    limit = FURNITURE_MAX_SHARE * _chars(body if body is not None else root)
+    removed = 0
+    for el in outer:
+        parent = el.getparent()
+        if parent is None or _chars(el) > limit:
+            continue
+        at = parent.index(el)
+        for offset, kept in enumerate(DECLARATIONS(el)):
+            kept.tail = None
+            parent.insert(at + offset, kept)  # moves it out of ``el``
+        _remove(el)
+        removed += 1
+    return removed
 
 
 def prepare(root: etree._Element) -> None:

@@ -24,8 +24,9 @@ from crawler.demoweb.site import SECTIONS
 from pipelines.extract.article import Article, Hints
 from pipelines.extract.blocks import Line
 from pipelines.extract.dates import DateCandidate, candidate, choose_date, parse_date, url_candidate
+from pipelines.extract.decode import parse_html
 from pipelines.extract.extractor import TRAFILATURA, extract, extract_page
-from pipelines.extract.prepare import is_layout_table
+from pipelines.extract.prepare import is_layout_table, strip_furniture
 from pipelines.extract.textclean import clean_lines, mark_links
 from pipelines.words import count_words
 from tests.support import TEST_DATA
@@ -713,3 +714,31 @@ def test_hint_title_when_page_has_none() -> None:
         "https://example.org/2025/04/01/x/", {}, body, hints=Hints(title="Hinted"), now=NOW
     )
     assert article is not None and article.title == "Hinted"
+
+
+def test_strip_furniture_removes_nav_and_aside_but_keeps_declarations_and_tails() -> None:
+    tree = parse_html(
+        "<html><body><nav>Home World <aside>nested</aside></nav>tail one"
+        "<article><p>" + "Article words here. " * 20 + "</p>"
+        '<aside>Related <script type="application/ld+json">{"headline": "H"}</script>'
+        '<meta itemprop="datePublished" content="2025-04-01"></aside>tail two</article>'
+        "</body></html>"
+    )
+    assert tree is not None
+    assert strip_furniture(tree) == 2  # the outer nav (with what it holds) and the aside
+    text = " ".join(tree.itertext())
+    assert "Home" not in text and "nested" not in text and "Related" not in text
+    assert "tail one" in text and "tail two" in text and "Article words" in text
+    assert tree.xpath("//script[@type='application/ld+json']")  # declarations stay
+    assert tree.xpath("//meta[@itemprop='datePublished']/@content") == ["2025-04-01"]
+    assert not tree.xpath("//nav | //aside")
+
+
+def test_a_nav_or_aside_holding_most_of_the_page_is_the_page_and_stays() -> None:
+    """Some sites wrap the whole page in one (seen on WCXB pages): its article is kept."""
+    body = "Coffee grows in the tropical conservatory, where students study it. " * 20
+    html = f"<html><body><nav><div><h1>Coffee</h1><p>{body}</p></div></nav></body></html>"
+    tree = parse_html(html)
+    assert tree is not None and strip_furniture(tree) == 0
+    article = extract("http://example.org/coffee", {"content-type": "text/html"}, html.encode())
+    assert article is not None and "tropical conservatory" in article.text

@@ -12,6 +12,7 @@ import pytest
 from pipelines.analysis.worker import analyse_page
 from pipelines.extract.decode import parse_html
 from pipelines.extract.extractor import extract_page, page_texts
+from pipelines.extract.prepare import strip_furniture
 from pipelines.relevance.gate import TermGate, skeleton
 from pipelines.relevance.matching import MatchSpec
 from pipelines.relevance.scorer import RelevanceScorer
@@ -99,6 +100,7 @@ def test_real_pages_pass_for_any_words_of_their_own_article(path: object) -> Non
     assert article is not None and article.title
     tree = parse_html(body.decode("utf-8", "replace"))
     assert tree is not None
+    strip_furniture(tree)  # as extract_page does before it asks the gate
     texts = list(page_texts(tree))
     rng = random.Random(path.name)  # type: ignore[attr-defined]
     terms = _phrases(article.text, rng, 40) + _phrases(article.title, rng, 5)
@@ -122,3 +124,33 @@ def test_the_worker_skips_extraction_of_a_gated_page_and_keeps_its_links() -> No
     assert not ungated.gated and ungated.analysis is not None  # extracted, then off-event
     assert not ungated.analysis.relevance.on_event
     assert ungated.links == gated.links
+
+
+MOST_READ = """<html><head><title>Markets</title>
+<script type="application/ld+json">{"@type": "NewsArticle", "headline": "Markets"}</script>
+</head><body><nav><a href="/world/">World</a> <a href="/wang-yi/">Wang Yi in Moscow</a></nav>
+<article><h1>Markets</h1><p>{body}</p></article>
+<aside class="most-read"><h3>Most read</h3><ol>
+<li><a href="/a/wang-yi-moscow.html">Wang Yi arrives in Moscow for talks</a></li></ol></aside>
+</body></html>"""
+
+
+def test_a_headline_in_a_most_read_box_does_not_send_the_page_to_extraction() -> None:
+    """The event's terms only in <nav> and <aside>, which extraction removes before any
+    extractor runs: the page is gated, and the links of those boxes are still followed."""
+    scorer = RelevanceScorer(
+        MatchSpec(all=(("Wang Yi",), ("Moscow",))), (date(2025, 3, 30), date(2025, 4, 5))
+    )
+    page = MOST_READ.replace("{body}", "Shares rose in Frankfurt on Tuesday. " * 40).encode()
+    result = analyse_page("http://example.org/m", HTML, page, None, scorer)
+    assert result.gated and result.analysis is None
+    assert {link[0] for link in result.links} >= {
+        "http://example.org/wang-yi/",
+        "http://example.org/a/wang-yi-moscow.html",
+    }
+    ungated = analyse_page("http://example.org/m", HTML, page, None, scorer, gate=False)
+    assert ungated.analysis is not None and not ungated.analysis.relevance.on_event
+    assert "Wang Yi" not in ungated.analysis.article.text  # what the gate skipped is not text
+    on = MOST_READ.replace("{body}", "Wang Yi met Lavrov in Moscow on Tuesday. " * 40).encode()
+    kept = analyse_page("http://example.org/m", HTML, on, None, scorer)
+    assert not kept.gated and kept.analysis is not None and kept.analysis.relevance.on_event

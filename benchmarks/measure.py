@@ -23,6 +23,7 @@ from pathlib import Path
 
 _PR_SET_CHILD_SUBREAPER = 36
 _TICK = os.sysconf("SC_CLK_TCK")
+_PAGE_KIB = os.sysconf("SC_PAGE_SIZE") // 1024
 
 
 @dataclass
@@ -39,6 +40,8 @@ class Measured:
     steal_seconds: float = 0.0  # CPU the hypervisor gave to other machines meanwhile (in busy)
     cpu_split: dict[str, float] | None = None
     cmds: object = None  # CPU s by process role (sampled from /proc)
+    tree_pss_peak_kib: int = 0  # the whole process tree at once (shared pages split), sampled
+    rss_peak_kib_by_role: dict[str, int] | None = None  # the largest process of each role
 
     @property
     def other_cpu_seconds(self) -> float:
@@ -130,6 +133,8 @@ def run_measured(
         timed_out=timed_out.is_set(),
         steal_seconds=machine_steal_seconds() - steal_before,
         cpu_split=sampler.split(),
+        tree_pss_peak_kib=sampler.pss_peak,
+        rss_peak_kib_by_role=dict(sampler.rss_peak),
     )
 
 
@@ -151,6 +156,8 @@ class _TreeSampler(threading.Thread):
         self.roles: dict[int, str] = {}
         self.own: dict[int, float] = {}  # last user+sys seen, per pid
         self.reaped: dict[int, float] = {}  # last cutime+cstime seen, per forkserver
+        self.pss_peak = 0  # KiB: the largest sum of the tree's proportional set sizes
+        self.rss_peak: dict[str, int] = {}  # KiB: the largest RSS of one process, per role
         self._done = threading.Event()
 
     def run(self) -> None:
@@ -163,6 +170,7 @@ class _TreeSampler(threading.Thread):
 
     def _sample(self) -> None:
         todo = [(self.root, None)]
+        pss = 0
         while todo:
             pid, parent = todo.pop()
             base = f"/proc/{pid}"
@@ -180,6 +188,11 @@ class _TreeSampler(threading.Thread):
             self.own[pid] = (int(fields[11]) + int(fields[12])) / _TICK
             if self.roles[pid] == "workers" and self.roles.get(parent or 0) != "workers":
                 self.reaped[pid] = (int(fields[13]) + int(fields[14])) / _TICK
+            role = self.roles[pid]
+            rss = int(fields[21]) * _PAGE_KIB
+            self.rss_peak[role] = max(self.rss_peak.get(role, 0), rss)
+            pss += _pss_kib(pid)
+        self.pss_peak = max(self.pss_peak, pss)
 
     def _role(self, cmd: bytes, parent: int | None) -> str:
         if b"forkserver" in cmd or self.roles.get(parent or 0) == "workers":
@@ -196,6 +209,17 @@ class _TreeSampler(threading.Thread):
             reaped = sum(self.reaped.values())
             out["workers"] = sum(self.own[p] for p in servers) + max(seen_workers, reaped)
         return {k: round(v, 2) for k, v in out.items()}
+
+
+def _pss_kib(pid: int) -> int:
+    """Proportional set size (shared pages divided among their users), 0 if gone."""
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
 
 
 def _reap_tree(command: list[str]) -> int:

@@ -105,7 +105,11 @@ def result_row(tool: str, m: Measured, w: WarcStats, extra: dict[str, Any]) -> d
         }
         if pages
         else None,
-        "max_rss_mib": round(m.max_rss_kib / 1024, 1),
+        "max_rss_mib": round(m.max_rss_kib / 1024, 1),  # the largest process (wait4)
+        "tree_pss_peak_mib": round(m.tree_pss_peak_kib / 1024, 1),  # all processes at once
+        "rss_peak_mib_by_role": {
+            k: round(v / 1024, 1) for k, v in (m.rss_peak_kib_by_role or {}).items()
+        },
         "server_cpu_seconds": round(m.server_cpu_seconds, 2),
         "other_cpu_seconds": round(m.other_cpu_seconds, 2),
         "steal_seconds": round(m.steal_seconds, 2),  # part of other_cpu_seconds
@@ -119,9 +123,11 @@ def result_row(tool: str, m: Measured, w: WarcStats, extra: dict[str, Any]) -> d
 def markdown(rows: list[dict[str, Any]]) -> str:
     head = (
         "| tool | wall s | pages | pages/s | CPU s (user+sys) | CPU ms/page | peak RSS MiB "
-        "| WARC MB | warcio check | articles covered | refetched URLs | nginx CPU s "
+        "| all processes' peak PSS MiB | WARC MB | warcio check | articles covered "
+        "| refetched URLs "
+        "| nginx CPU s "
         "| others' CPU s (steal) |\n"
-        "|---|--:|--:|--:|--:|--:|--:|--:|---|--:|--:|--:|--:|\n"
+        "|---|--:|--:|--:|--:|--:|--:|--:|--:|---|--:|--:|--:|--:|\n"
     )
     lines = []
     for r in rows:
@@ -130,7 +136,8 @@ def markdown(rows: list[dict[str, Any]]) -> str:
         lines.append(
             f"| {r['tool']} | {r['wall_seconds']:.1f} | {r['pages']} | {r['pages_per_second']:.1f}"
             f" | {r['cpu_seconds']:.1f} ({r['cpu_user_seconds']:.1f}+{r['cpu_sys_seconds']:.1f})"
-            f" | {r['cpu_ms_per_page']} | {r['max_rss_mib']:.0f} | {w['bytes'] / 1e6:.1f}"
+            f" | {r['cpu_ms_per_page']} | {r['max_rss_mib']:.0f}"
+            f" | {r.get('tree_pss_peak_mib', 0):.0f} | {w['bytes'] / 1e6:.1f}"
             f" | {check} | {w['articles_covered']}/{w['articles_total']} | {w['refetched_uris']}"
             f" | {r['server_cpu_seconds']:.1f}"
             f" | {r['other_cpu_seconds']:.1f} ({r.get('steal_seconds', 0.0):.1f}) |"

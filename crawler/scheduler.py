@@ -14,14 +14,27 @@ deeper layer than the shallowest one still queued or in progress waits (in a sma
 that layer is done. "Done" is when Scrapy's engine has finished the request: fetched, called
 back, its items through the pipelines and its links queued (:func:`on_request_done`). The
 distributed crawl's frontier applies the same barrier in Redis (archive/cluster/frontier.py).
+
+The frontier is on disk (``NEWSARC_FRONTIER_DISK``): Scrapy's own disk queues (pickled
+requests, as with ``JOBDIR``) in a private temporary directory that is removed when the crawl
+ends, so memory does not grow with the number of queued URLs (a breadth-first crawl of a
+100,000-article site queues them all at once). Only Scrapy's scheduler uses the directory: the
+crawl state and the archive, not Scrapy's job directory, are what a later crawl resumes from.
+Revision checks (``newsarc_layer``) stay in memory: they are few, and a shorter path found for
+one changes it in place. The barrier stops pulling requests out of the queues at the first one
+of a deeper layer when no request of the current layer is left in them, so the held heap stays
+small.
 """
 
 from __future__ import annotations
 
 import heapq
 import itertools
+import shutil
+import tempfile
 from collections import Counter
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from scrapy.core.scheduler import Scheduler
@@ -69,14 +82,35 @@ class LayeredScheduler(Scheduler):
         self.queued: Counter[int] = Counter()  # in Scrapy's queues (and held here), per layer
         self.active: Counter[int] = Counter()  # handed to the engine, not yet done
         self.held: list[tuple[int, int, int, Request]] = []
+        self.held_per_layer: Counter[int] = Counter()
         self._seq = itertools.count()
         self.crawler: Crawler | None = None
+        self._own_dir: str | None = None  # the temporary frontier directory, removed at close
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> LayeredScheduler:
+        settings = crawler.settings
+        jobdir = None
+        if settings.getbool("NEWSARC_FRONTIER_DISK") and not settings.get("JOBDIR"):
+            parent = settings.get("NEWSARC_FRONTIER_DIR") or None
+            if parent:
+                Path(parent).mkdir(parents=True, exist_ok=True)
+            jobdir = tempfile.mkdtemp(prefix="newsarc-frontier-", dir=parent)
         scheduler: LayeredScheduler = super().from_crawler(crawler)
+        if jobdir is not None:
+            scheduler.dqdir = scheduler._dqdir(jobdir)
+            scheduler._own_dir = jobdir
         scheduler.crawler = crawler
         return scheduler
+
+    def close(self, reason: str) -> Any:
+        try:
+            return super().close(reason)
+        finally:
+            if self._own_dir is not None:
+                if self.dqs is not None:  # Scrapy's close() wrote the state; nothing resumes it
+                    self.dqs = None
+                shutil.rmtree(self._own_dir, ignore_errors=True)
 
     def open(self, spider: Spider) -> Any:
         result = super().open(spider)
@@ -97,6 +131,11 @@ class LayeredScheduler(Scheduler):
         self.queued[hops_of(request)] += 1
         return True
 
+    def _dqpush(self, request: Request) -> bool:
+        if "newsarc_layer" in request.meta:
+            return False  # a revision check: kept in memory (module doc)
+        return super()._dqpush(request)
+
     def _floor(self) -> int | None:
         layers = [h for h, n in self.queued.items() if n > 0]
         layers += [h for h, n in self.active.items() if n > 0]
@@ -116,6 +155,7 @@ class LayeredScheduler(Scheduler):
             return None
         if self.held and self.held[0][0] <= floor:
             layer, _, _, waiting = heapq.heappop(self.held)
+            self.held_per_layer[layer] -= 1
             if self.stats is not None:
                 self.stats.set_value(HELD, len(self.held))
             return self._hand_out(waiting, layer)
@@ -129,8 +169,11 @@ class LayeredScheduler(Scheduler):
             if self.stats is not None:
                 self.stats.inc_value("newsarc/scheduler/held_for_layer")
             heapq.heappush(self.held, (layer, -request.priority, next(self._seq), request))
+            self.held_per_layer[layer] += 1
             if self.stats is not None:
                 self.stats.set_value(HELD, len(self.held))
+            if self.queued[floor] - self.held_per_layer[floor] <= 0:
+                return None  # nothing of this layer left in the queues: wait for it to finish
 
     def has_pending_requests(self) -> bool:
         return bool(self.held) or super().has_pending_requests()

@@ -201,13 +201,17 @@ class LiveIndex:
     closed, before the file is announced as closed."""
 
     def __init__(self) -> None:
-        self._lines: list[str] = []
+        # one growing buffer, not a string per line: a crawl's lines live until its WARC file is
+        # closed, and a million small objects would pin the allocator's memory long after
+        self._lines = bytearray()
 
     def add(
         self, exchange: warc.HttpExchange, block: warc.ResponseBlock, where: warc.RecordLocation
     ) -> None:
-        self._lines.append(cdxj_line(exchange, block, where))
+        self._lines += cdxj_line(exchange, block, where).encode("utf-8") + b"\n"
 
     def close(self, path: Path) -> None:
-        lines, self._lines = self._lines, []
+        buffer, self._lines = self._lines, bytearray()
+        lines = [line.decode("utf-8") for line in buffer.split(b"\n") if line]
+        del buffer
         write_lines(index_path_for(path), sort_lines(lines))

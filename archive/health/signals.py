@@ -174,29 +174,66 @@ class SiteSignals:
 
 
 class Tally:
-    """Collects page observations per site during a crawl or a re-extraction."""
+    """Collects page observations per site during a crawl or a re-extraction.
+
+    Most pages of a crawl hold no article (section pages, gated off-event pages): of those only
+    the count, the earliest fetch and the longest URLs (the examples) are kept, so the tally's
+    memory grows with the articles, not with the pages."""
 
     def __init__(self) -> None:
-        self.pages: dict[str, list[PageObservation]] = {}
+        self.pages: dict[str, list[PageObservation]] = {}  # pages with an article
+        self.others: dict[str, NoArticle] = {}
 
     def add(self, page: PageObservation) -> None:
-        self.pages.setdefault(page.host, []).append(page)
+        if page.article:
+            self.pages.setdefault(page.host, []).append(page)
+        else:
+            self.others.setdefault(page.host, NoArticle()).add(page)
 
     def __len__(self) -> int:
-        return sum(len(v) for v in self.pages.values())
+        return sum(len(v) for v in self.pages.values()) + sum(o.count for o in self.others.values())
 
     def sites(self, first_captures: dict[str, str] | None = None) -> dict[str, SiteSignals]:
         """Per-site signals; ``first_captures`` (host → ISO time) from earlier crawls."""
+        hosts = sorted(set(self.pages) | set(self.others))
         return {
-            host: site_signals(pages, (first_captures or {}).get(host))
-            for host, pages in sorted(self.pages.items())
+            host: site_signals(
+                self.pages.get(host, []), (first_captures or {}).get(host), self.others.get(host)
+            )
+            for host in hosts
         }
 
 
-def site_signals(pages: Iterable[PageObservation], first_capture: str | None) -> SiteSignals:
+@dataclass
+class NoArticle:
+    """A site's pages without an article, compacted: how many, the earliest fetch, and the
+    ``EXAMPLES`` longest URLs (what ``site_signals`` would pick from the whole list)."""
+
+    count: int = 0
+    first: datetime | None = None
+    longest: list[tuple[int, str]] = field(default_factory=list)  # (-len(url), url), sorted
+
+    def add(self, page: PageObservation) -> None:
+        self.count += 1
+        fetched = parse_time(page.fetched_at)
+        if fetched is not None and (self.first is None or fetched < self.first):
+            self.first = fetched
+        self.longest.append((-len(page.url), page.url))
+        if len(self.longest) > 4 * EXAMPLES:
+            self.longest.sort()
+            del self.longest[EXAMPLES:]
+
+
+def site_signals(
+    pages: Iterable[PageObservation], first_capture: str | None, others: NoArticle | None = None
+) -> SiteSignals:
+    """One site's signals from its pages (``others``: more pages without an article, compacted
+    by ``Tally``)."""
     pages = sorted(pages, key=lambda p: p.url)  # crawl order must not change the result
     s = SiteSignals()
     fetched = [t for t in (parse_time(p.fetched_at) for p in pages) if t is not None]
+    if others is not None and others.first is not None:
+        fetched.append(others.first)
     first = parse_time(first_capture)
     if fetched:
         first = min([*fetched, first] if first else fetched)
@@ -211,8 +248,12 @@ def site_signals(pages: Iterable[PageObservation], first_capture: str | None) ->
 
     # pages without an article, as examples: the longest paths first (article URLs are long
     # slugs; a home page or section page without an article is normal)
-    for p in sorted((p for p in pages if not p.article), key=lambda p: (-len(p.url), p.url)):
-        fail("article", p.url)
+    without = [(-len(p.url), p.url) for p in pages if not p.article]
+    if others is not None:
+        s.pages += others.count
+        without += others.longest
+    for _, url in sorted(without)[:EXAMPLES]:
+        fail("article", url)
     for p in pages:
         s.pages += 1
         if not p.article:

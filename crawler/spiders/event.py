@@ -166,7 +166,10 @@ class EventSpider(scrapy.Spider):
             priority=priority - HOP_WEIGHT * (depth or 0 if layer is None else layer),
             meta=meta,
         )
-        if callback == self.parse_page and depth:
+        if callback == self.parse_page and depth and (self._cluster or layer is not None):
+            # kept to move it up when a shorter path turns up: possible only for a request
+            # scheduled out of its layer (a revision check) or in a distributed crawl; the
+            # rest wait in the disk frontier (crawler/scheduler.py), not in memory
             self._queued[url] = request
         return request
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 
 import pytest
 from scipy.stats import fisher_exact
@@ -169,3 +170,29 @@ def test_health_table_shows_series_trend_and_alarms() -> None:
     assert b.alarms == [] and b.cells["title"].trend == "="
     again = CrawlHealth.from_json(crawls[3].to_json())
     assert again.to_json() == crawls[3].to_json()
+
+
+def test_the_tally_keeps_pages_without_an_article_compact_and_gives_the_same_signals() -> None:
+    """A crawl's tally keeps a count, the first fetch and the longest URLs of the pages without
+    an article, not each page; the signals equal those computed from every page."""
+    rng = random.Random(5)
+    pages = []
+    for i in range(3000):
+        host = rng.choice(["a.test", "www.b.test", "c.test"])
+        path = "/" + "x" * rng.randrange(1, 60) + f"/{i}"
+        fetched = f"2025-04-0{rng.randrange(1, 9)}T10:00:00Z"
+        if rng.random() < 0.1:
+            pages.append(replace(page(f"https://{host}{path}"), fetched_at=fetched))
+        else:
+            pages.append(PageObservation(f"https://{host}{path}", 20_000, fetched))
+    tally = Tally()
+    for p in pages:
+        tally.add(p)
+    assert len(tally) == 3000
+    assert sum(len(v) for v in tally.pages.values()) == sum(p.article for p in pages)
+    assert all(len(o.longest) <= 20 for o in tally.others.values())  # bounded, not per page
+    by_host: dict[str, list[PageObservation]] = {}
+    for p in pages:
+        by_host.setdefault(p.host, []).append(p)
+    expected = {host: site_signals(ps, None) for host, ps in sorted(by_host.items())}
+    assert tally.sites() == expected

@@ -25,6 +25,7 @@ import argparse
 import gzip
 import hashlib
 import json
+import os
 import platform
 import re
 import subprocess
@@ -250,8 +251,11 @@ def machine() -> dict[str, Any]:
         "cpu": platform.processor() or platform.machine(),
         "trafilatura": version("trafilatura"),
         "readability-lxml": version("readability-lxml"),
+        "resiliparse": version("resiliparse"),
         "lxml": version("lxml"),
         "newsarc_commit": commit,
+        "cpus_usable": len(os.sched_getaffinity(0)),
+        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],  # shared machine?
     }
 
 
@@ -307,6 +311,7 @@ def main(argv: list[str] | None = None) -> int:
                 result["baselines"][name] = summary
                 _print(f"{set_name} {name}", summary)
         report[set_name] = result
+    report["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     if not args.no_write:
         path = output_path(now.strftime("%Y-%m-%d"))
         path.parent.mkdir(parents=True, exist_ok=True)

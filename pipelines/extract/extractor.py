@@ -5,7 +5,8 @@
 mode, comments excluded) and readability-lxml, turns both outputs into lines (``extract_blocks``),
 drops boilerplate from each by the same rules (``textclean``) and keeps trafilatura's text unless
 it found less than half the words readability found; when trafilatura's default or recall mode
-finds much new text that precision mode dropped, that text is kept instead (``choose``). Dates
+finds much new text that precision mode dropped, that text is kept instead (``choose``); a third
+extractor, resiliparse, judges that pick and may overrule it (``extract_judge``). Dates
 are fused by ``dates.choose_date`` (``extract_fields``); ``truncated`` marks teasers
 (``extract_teaser``).
 """
@@ -31,6 +32,8 @@ from pipelines.extract.blocks import Line, join_lines, lines_of
 from pipelines.extract.decode import decode_html, is_html, maybe_gunzip, parse_html
 from pipelines.extract.fields import Fields, resolve_fields
 from pipelines.extract.jsonld import jsonld_objects
+from pipelines.extract.judge import MARGIN as JUDGE_MARGIN
+from pipelines.extract.judge import agreement, bag, judge_text, overrule
 from pipelines.extract.lang import language_of
 from pipelines.extract.links import HAS_BASE_TEXT, Link, links_in
 from pipelines.extract.meta import page_meta
@@ -38,7 +41,7 @@ from pipelines.extract.prepare import prepare, strip_furniture
 from pipelines.extract.readability import NAME as READABILITY
 from pipelines.extract.readability import readability_lines
 from pipelines.extract.teaser import teaser_reasons
-from pipelines.extract.textclean import clean_lines, mark_links, norm
+from pipelines.extract.textclean import Cleaned, clean_lines, mark_links, norm
 from pipelines.words import count_words
 
 TRAFILATURA = "trafilatura " + version("trafilatura")
@@ -48,6 +51,8 @@ GROW_MIN_SHARE = 0.3  # new trigrams a wider trafilatura mode must add, share of
 GROW_MIN_NEW = 30  # and at least this many
 GROW_SENTENCE_WORDS = 15  # and a new line of prose at least this long
 SENTENCE_END = re.compile(r"[.!?\u3002\uff01\uff1f][\"\u201d\u2019')\]]*\s*$")
+PRECISION = "precision"  # names of the candidates in ``choose``
+READABILITY_MODE = "readability"
 WIDER_MODES: tuple[tuple[str, dict[str, Any]], ...] = (
     ("default", {"include_comments": False}),
     ("recall", {"favor_recall": True, "include_comments": False}),
@@ -136,7 +141,7 @@ def extract_page(
         strip_furniture(tree)  # the links are read; the article is never in there
         if prefilter is not None and not prefilter(page_texts(tree, hints)):
             return None, found
-        article = _article(url, tree, encoding, hints, now, texts)
+        article = _article(url, tree, encoding, hints, now, texts, html)
     except (ValueError, etree.LxmlError, RecursionError, LookupError) as exc:
         log.debug("extraction failed for %s: %r", url, exc)
         return None, found
@@ -207,13 +212,14 @@ def _article(
     hints: Hints | None,
     now: datetime | None,
     anchor_texts: list[str] | None = None,
+    page_html: str | None = None,
 ) -> Article | None:
     meta = page_meta(tree, url)
     anchors = _anchors(tree, anchor_texts)
     prepare(tree)
     doc = trafilatura.bare_extraction(tree, url=url, favor_precision=True, include_comments=False)
     fields = resolve_fields(meta, hints, tree, url, now)
-    choice = choose(anchors, doc, tree, fields, url)
+    choice = choose(anchors, doc, tree, fields, url, page_html)
     text = join_lines(choice.lines)
     marked = bool(meta.article_signals or fields.authors)
     n_words = count_words(text)  # scripts without spaces segmented (pipelines.words)
@@ -240,10 +246,16 @@ def _article(
 
 
 def choose(
-    anchors: frozenset[str], doc: Any, tree: etree._Element, fields: Fields, url: str = ""
+    anchors: frozenset[str],
+    doc: Any,
+    tree: etree._Element,
+    fields: Fields,
+    url: str = "",
+    html: str | None = None,
 ) -> Choice:
     """Trafilatura's cleaned lines in precision mode; readability's if they are more than twice
-    as many words; else trafilatura in a wider mode (default, then recall) if it adds new text.
+    as many words; else trafilatura in a wider mode (default, then recall) if it adds new text;
+    then, given the page's ``html``, the judge (``extract_judge``) may overrule that pick.
 
     Readability's output is part of the page's text, so when trafilatura already has half the
     words of the whole page readability cannot win and is not run (about half of all pages).
@@ -251,7 +263,8 @@ def choose(
     word trigrams (and ``GROW_MIN_NEW`` in all, and a new sentence) that the narrower one lacks:
     on pages where precision mode dropped part of the article (lists, tables, sections in their
     own containers), not for a heading, a menu or a related-links box more. Not run when the
-    narrower text already holds nearly all the page's words.
+    narrower text already holds nearly all the page's words. The judge's candidates not run
+    yet are run only when the pick disagrees with it enough to be overruled (about 1 page in 9).
     """
     title, authors = fields.title or "", fields.authors
     first_raw = lines_of(doc.body) if doc is not None else []
@@ -259,30 +272,86 @@ def choose(
     words_first = sum(line.words for line in first.lines)
     words: dict[str, int | None] = {"trafilatura": words_first, "readability": None}
     page_words = _page_words(tree)
-    if words_first < SECOND_WINS_BELOW * page_words:
-        second_raw = readability_lines(lxml.html.tostring(tree, encoding="unicode"))
-        second = clean_lines(mark_links(second_raw, anchors), title=title, authors=authors)
-        words["readability"] = words_second = sum(line.words for line in second.lines)
-        if words_first < SECOND_WINS_BELOW * words_second and _mostly_text(second_raw):
-            return Choice(second.lines, f"{TRAFILATURA}+{READABILITY}", second.teaser_line, words)
-    chosen, grams = first, _trigrams(first.lines)
-    for mode, options in WIDER_MODES:
-        if (1 + GROW_MIN_SHARE) * sum(line.words for line in chosen.lines) >= page_words:
-            break
+    found: dict[str, Cleaned] = {PRECISION: first}
+
+    def run_readability() -> tuple[Cleaned, list[Line]]:
+        raw = readability_lines(lxml.html.tostring(tree, encoding="unicode"))
+        cleaned = clean_lines(mark_links(raw, anchors), title=title, authors=authors)
+        words["readability"] = sum(line.words for line in cleaned.lines)
+        found[READABILITY_MODE] = cleaned
+        return cleaned, raw
+
+    def run_mode(mode: str, options: dict[str, Any]) -> Cleaned:
         wider_doc: Any = trafilatura.bare_extraction(tree, url=url or None, **options)
         wider_raw = lines_of(wider_doc.body) if wider_doc is not None else []
-        wider = clean_lines(mark_links(wider_raw, anchors), title=title, authors=authors)
-        words[f"trafilatura-{mode}"] = sum(line.words for line in wider.lines)
-        wider_grams = _trigrams(wider.lines)
-        new = len(wider_grams - grams)
-        if (
-            new >= GROW_MIN_NEW
-            and new > GROW_MIN_SHARE * len(grams)
-            and _mostly_text(wider.lines)
-            and any(_new_sentence(line, grams) for line in wider.lines)
-        ):
-            chosen, grams = wider, wider_grams
-    return Choice(chosen.lines, TRAFILATURA, chosen.teaser_line, words)
+        cleaned = clean_lines(mark_links(wider_raw, anchors), title=title, authors=authors)
+        words[f"trafilatura-{mode}"] = sum(line.words for line in cleaned.lines)
+        found[mode] = cleaned
+        return cleaned
+
+    pick = PRECISION
+    if words_first < SECOND_WINS_BELOW * page_words:
+        second, second_raw = run_readability()
+        words_second = sum(line.words for line in second.lines)
+        if words_first < SECOND_WINS_BELOW * words_second and _mostly_text(second_raw):
+            pick = READABILITY_MODE
+    if pick == PRECISION:
+        chosen, grams = first, _trigrams(first.lines)
+        for mode, options in WIDER_MODES:
+            if (1 + GROW_MIN_SHARE) * sum(line.words for line in chosen.lines) >= page_words:
+                break
+            wider = run_mode(mode, options)
+            wider_grams = _trigrams(wider.lines)
+            new = len(wider_grams - grams)
+            if (
+                new >= GROW_MIN_NEW
+                and new > GROW_MIN_SHARE * len(grams)
+                and _mostly_text(wider.lines)
+                and any(_new_sentence(line, grams) for line in wider.lines)
+            ):
+                chosen, grams, pick = wider, wider_grams, mode
+    if html is not None:
+        pick = _judged(pick, found, html, words, run_readability, run_mode)
+    label = f"{TRAFILATURA}+{READABILITY}" if pick == READABILITY_MODE else TRAFILATURA
+    return Choice(found[pick].lines, label, found[pick].teaser_line, words)
+
+
+def _judged(
+    pick: str,
+    found: dict[str, Cleaned],
+    html: str,
+    words: dict[str, int | None],
+    run_readability: Callable[[], tuple[Cleaned, list[Line]]],
+    run_mode: Callable[[str, dict[str, Any]], Cleaned],
+) -> str:
+    """The pick, or the candidate the judge's text agrees with clearly better (``overrule``).
+    Candidates not run yet are run only when the pick's agreement leaves room to be overruled."""
+    judge = judge_text(html)
+    words["resiliparse"] = len(judge.split())
+    if not judge.strip():
+        return pick
+    picked = bag(join_lines(found[pick].lines))
+    if not picked or agreement(picked, bag(judge)) >= 1 - JUDGE_MARGIN:
+        return pick
+    if READABILITY_MODE not in found:
+        run_readability()
+    for mode, options in WIDER_MODES:
+        if mode not in found:
+            run_mode(mode, options)
+    order = (READABILITY_MODE, *(mode for mode, _ in WIDER_MODES), PRECISION)
+    candidates = {
+        name: join_lines(found[name].lines)
+        for name in order
+        if name == pick or (_mostly_text(found[name].lines) and _has_prose(found[name].lines))
+    }  # as for a wider mode: text, not a list of links or teasers (listing pages)
+    return overrule(pick, candidates, judge) or pick
+
+
+def _has_prose(lines: list[Line]) -> bool:
+    return any(
+        line.words >= GROW_SENTENCE_WORDS and SENTENCE_END.search(line.text) is not None
+        for line in lines
+    )
 
 
 def _new_sentence(line: Line, grams: set[tuple[str, ...]]) -> bool:

@@ -11,10 +11,12 @@ visible text is therefore kept. The page's declarations inside a removed element
 
 Old templates lay pages out with tables; extractors then see the whole page as one data table
 and keep its navigation, byline and comments as "rows". A table is *layout* when it is marked
-``role=presentation``, has a single cell, contains another table, or has a cell holding several
-blocks or a long text; layout tables are unwrapped into ``div``s. A single-cell table holding an
-image and a few words is an image box (picture + caption) and is removed, as are ``figcaption``
-and elements whose class or id says caption/credit.
+``role=presentation``, has a single cell, contains another table, has a cell holding a long
+text, or has a cell holding several blocks and is not a regular grid (3+ rows of the same 3+
+cells: a comparison chart, whose cells may hold a few paragraphs); layout tables are unwrapped
+into ``div``s. A single-cell table holding an image and a few words is an image box (picture +
+caption) and is removed, as are ``figcaption`` and elements whose class or id says
+caption/credit.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ CAPTION_ATTR = re.compile(
     r"(?:^|[\s_-])(?:caption|photo-?credit|image-?credit|credits?)(?:$|[\s_-])", re.I
 )
 LONG_CELL_WORDS = 60
+GRID_MIN = 3  # rows and cells per row of a regular grid, which is data, not layout
 IMAGE_BOX_WORDS = 40
 CAPTION_MAX_WORDS = 80
 TABLE_PARTS = ("table", "tbody", "thead", "tfoot", "tr", "td", "th")
@@ -50,7 +53,17 @@ def is_layout_table(table: etree._Element) -> bool:
     cells = OWN_CELLS(table)
     if len(cells) <= 1 or table.find(".//table") is not None:
         return True
-    return any(len(CELL_BLOCKS(cell)) >= 2 or _words(cell) > LONG_CELL_WORDS for cell in cells)
+    if any(_words(cell) > LONG_CELL_WORDS for cell in cells):
+        return True
+    return not _is_grid(table) and any(len(CELL_BLOCKS(cell)) >= 2 for cell in cells)
+
+
+def _is_grid(table: etree._Element) -> bool:
+    """At least ``GRID_MIN`` rows of the same number (at least ``GRID_MIN``) of cells: a data
+    table (a comparison chart), even when its cells hold a few paragraphs each."""
+    rows = OWN_ROWS(table)
+    widths = {sum(1 for cell in row if cell.tag in ("td", "th")) for row in rows}
+    return len(rows) >= GRID_MIN and len(widths) == 1 and min(widths) >= GRID_MIN
 
 
 def _is_image_box(table: etree._Element) -> bool:

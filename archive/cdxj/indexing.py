@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
+import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -198,20 +200,48 @@ def cdxj_line(
 class LiveIndex:
     """The CDXJ of each WARC file as the writer writes it (a ``warc.writer.RecordIndex``): lines
     gathered per response record, written sorted to ``<slug>/cdxj/<name>.cdxj`` when the file is
-    closed, before the file is announced as closed."""
+    closed, before the file is announced as closed.
 
-    def __init__(self) -> None:
-        # one growing buffer, not a string per line: a crawl's lines live until its WARC file is
-        # closed, and a million small objects would pin the allocator's memory long after
+    Memory is bounded: lines are kept in one buffer (not a string each, which would pin the
+    allocator's memory long after), and every ``chunk_lines`` lines are sorted and spilled to a
+    temporary file; closing merges the spilled runs (an external merge sort)."""
+
+    def __init__(self, chunk_lines: int = 20_000) -> None:
+        self.chunk_lines = chunk_lines
         self._lines = bytearray()
+        self._count = 0
+        self._runs: list[Path] = []
 
     def add(
         self, exchange: warc.HttpExchange, block: warc.ResponseBlock, where: warc.RecordLocation
     ) -> None:
         self._lines += cdxj_line(exchange, block, where).encode("utf-8") + b"\n"
+        self._count += 1
+        if self._count >= self.chunk_lines:
+            fd, name = tempfile.mkstemp(prefix="newsarc-cdxj-", suffix=".run")
+            os.close(fd)
+            run = Path(name)
+            self._runs.append(run)
+            write_lines(run, self._sorted())
+
+    def _sorted(self) -> list[str]:
+        buffer, self._lines, self._count = self._lines, bytearray(), 0
+        return sort_lines(line.decode("utf-8") for line in buffer.split(b"\n") if line)
 
     def close(self, path: Path) -> None:
-        buffer, self._lines = self._lines, bytearray()
-        lines = [line.decode("utf-8") for line in buffer.split(b"\n") if line]
-        del buffer
-        write_lines(index_path_for(path), sort_lines(lines))
+        runs, self._runs = self._runs, []
+        last = self._sorted()
+        try:
+            if not runs:
+                write_lines(index_path_for(path), last)
+                return
+            files = [run.open("r", encoding="utf-8", newline="") for run in runs]
+            try:
+                write_lines(index_path_for(path), merge_sorted([*files, last]))
+            finally:
+                for fh in files:
+                    fh.close()
+        finally:
+            for run in runs:
+                with contextlib.suppress(OSError):
+                    run.unlink()

@@ -38,7 +38,7 @@ from tests.support.cdxj import (
 )
 
 
-def fixed_writer(directory: Path) -> WarcWriter:
+def fixed_writer(directory: Path, chunk_lines: int = 20_000) -> WarcWriter:
     ids = (f"<urn:uuid:00000000-0000-0000-0000-{n:012d}>" for n in itertools.count(1))
     ticks = (
         datetime(2025, 4, 1, 12, 0, tzinfo=UTC) + timedelta(seconds=n) for n in itertools.count()
@@ -49,7 +49,8 @@ def fixed_writer(directory: Path) -> WarcWriter:
         host="testhost",
         clock=lambda: next(ticks),
         record_id=lambda: next(ids),
-        index=LiveIndex(),  # the writer's own index: <directory>/../cdxj/<name>.cdxj
+        # the writer's own index: <directory>/../cdxj/<name>.cdxj
+        index=LiveIndex(chunk_lines=chunk_lines),
     )
 
 
@@ -69,10 +70,11 @@ def writer_line(exchange: warc.HttpExchange, location: warc.RecordLocation) -> s
     )
 
 
-@pytest.fixture
-def crafted(tmp_path: Path) -> tuple[Path, list[str]]:
-    """A WARC of every EXCHANGES case, metadata records; and the writer-time lines."""
-    writer = fixed_writer(tmp_path / "warc")
+@pytest.fixture(params=[20_000, 2], ids=["in-memory", "spilled-runs"])
+def crafted(tmp_path: Path, request: pytest.FixtureRequest) -> tuple[Path, list[str]]:
+    """A WARC of every EXCHANGES case, metadata records; and the writer-time lines. The writer's
+    live index either keeps every line in memory or spills sorted runs of two lines to disk."""
+    writer = fixed_writer(tmp_path / "warc", request.param)
     lines = []
     start = datetime(2024, 2, 29, 23, 59, 59, 999999, tzinfo=UTC)
     for n, (url, response) in enumerate([*EXCHANGES, EXCHANGES[-1]]):

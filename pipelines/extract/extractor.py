@@ -156,8 +156,8 @@ def extract_page(
         return article, found
 
 
-_TEXT_NODES = etree.XPath("//text()[not(parent::script or parent::style)]")
-_META_CONTENT = etree.XPath("//meta/@content")
+_TEXT_NODES = etree.XPath("//text()[not(parent::script or parent::style)]", smart_strings=False)
+_META_CONTENT = etree.XPath("//meta/@content", smart_strings=False)
 
 
 def page_texts(tree: etree._Element, hints: Hints | None = None) -> Iterator[str]:

@@ -39,7 +39,7 @@ CAPTION_MAX_WORDS = 80
 TABLE_PARTS = ("table", "tbody", "thead", "tfoot", "tr", "td", "th")
 FURNITURE = ("nav", "aside")
 FURNITURE_MAX_SHARE = 0.5  # of the page's visible characters; a larger element is kept
-VISIBLE_TEXT = etree.XPath(".//text()[not(parent::script or parent::style)]")
+VISIBLE_TEXT = etree.XPath(".//text()[not(parent::script or parent::style)]", smart_strings=False)
 DECLARATIONS = etree.XPath(".//script[contains(@type, 'ld+json')] | .//meta")
 
 

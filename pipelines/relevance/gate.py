@@ -24,6 +24,7 @@ from collections.abc import Iterable
 from pipelines.relevance.matching import MatchSpec, normalize, term_words
 
 _NOT_ALNUM = re.compile(r"[\W_]+")
+_BETWEEN = r"[\W_]*"  # what skeleton() removes
 
 
 def skeleton(text: str) -> str:
@@ -39,12 +40,25 @@ class TermGate:
         self.groups: tuple[tuple[tuple[str, ...], ...], ...] = tuple(
             tuple(_term_words(term) for term in group) for group in match.all
         )
+        # "word in skeleton(page)" without building the skeleton (a regex substitution over the
+        # whole page, ~1 ms): the word's characters in order with only non-alphanumerics between
+        self._finders: dict[str, re.Pattern[str]] = {
+            word: re.compile(_BETWEEN.join(re.escape(ch) for ch in word))
+            for group in self.groups
+            for words in group
+            for word in words
+        }
 
     def could_match(self, texts: Iterable[str]) -> bool:
-        page = skeleton(" ".join(texts))
-        return all(
-            any(all(word in page for word in words) for words in group) for group in self.groups
-        )
+        page = normalize(" ".join(texts))
+        found: dict[str, bool] = {}
+
+        def occurs(word: str) -> bool:
+            if word not in found:
+                found[word] = self._finders[word].search(page) is not None
+            return found[word]
+
+        return all(any(all(map(occurs, words)) for words in group) for group in self.groups)
 
 
 def _term_words(term: str) -> tuple[str, ...]:

@@ -154,3 +154,30 @@ def test_a_headline_in_a_most_read_box_does_not_send_the_page_to_extraction() ->
     on = MOST_READ.replace("{body}", "Wang Yi met Lavrov in Moscow on Tuesday. " * 40).encode()
     kept = analyse_page("http://example.org/m", HTML, on, None, scorer)
     assert not kept.gated and kept.analysis is not None and kept.analysis.relevance.on_event
+
+
+def test_the_gates_search_equals_looking_for_each_word_in_the_pages_skeleton() -> None:
+    """The gate finds a word without building the skeleton; it must decide exactly as
+    ``word in skeleton(page)`` would, on text full of markup leftovers and odd characters."""
+    rng = random.Random(11)
+    alphabet = list("wangyimoscowßSSÉé") + [" ", "-", "\u00ad", "\u00a0", ".", "_", "%", "’", "’s"]
+    terms = [["Wang Yi", "Straße"], ["Moscow", "Éa"]]
+    g = gate(*terms)
+    seps = [" ", "-", "\u00ad", ". ", "_", "’", ""]
+
+    def broken(word: str) -> str:  # a term's word with separators, as markup may leave it
+        return "".join(ch + rng.choice(seps) * rng.randrange(0, 2) for ch in word)
+
+    outcomes = []
+    for _ in range(3000):
+        texts = ["".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 12))) for _ in "abc"]
+        for word in ("wang", "yi", "moscow", "strasse", "ea"):
+            if rng.random() < 0.5:
+                texts.insert(rng.randrange(len(texts) + 1), broken(word))
+        page = skeleton(" ".join(texts))
+        expected = all(
+            any(all(w in page for w in words) for words in group) for group in g.groups
+        )
+        assert g.could_match(texts) == expected, texts
+        outcomes.append(expected)
+    assert 100 < sum(outcomes) < 2900  # both answers were tested many times

@@ -160,7 +160,7 @@ def test_the_gates_search_equals_looking_for_each_word_in_the_pages_skeleton() -
     """The gate finds a word without building the skeleton; it must decide exactly as
     ``word in skeleton(page)`` would, on text full of markup leftovers and odd characters."""
     rng = random.Random(11)
-    alphabet = list("wangyimoscowßSSÉé") + [" ", "-", "\u00ad", "\u00a0", ".", "_", "%", "’", "’s"]
+    alphabet = [*"wangyimoscowßSSÉé", " ", "-", "\u00ad", "\u00a0", ".", "_", "%", "’", "’s"]
     terms = [["Wang Yi", "Straße"], ["Moscow", "Éa"]]
     g = gate(*terms)
     seps = [" ", "-", "\u00ad", ". ", "_", "’", ""]

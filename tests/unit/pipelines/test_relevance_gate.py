@@ -160,7 +160,18 @@ def test_the_gates_search_equals_looking_for_each_word_in_the_pages_skeleton() -
     """The gate finds a word without building the skeleton; it must decide exactly as
     ``word in skeleton(page)`` would, on text full of markup leftovers and odd characters."""
     rng = random.Random(11)
-    alphabet = [*"wangyimoscowßSSÉé", " ", "-", "\u00ad", "\u00a0", ".", "_", "%", "\u2019", "\u2019s"]
+    alphabet = [
+        *"wangyimoscowßSSÉé",
+        " ",
+        "-",
+        "\u00ad",
+        "\u00a0",
+        ".",
+        "_",
+        "%",
+        "\u2019",
+        "\u2019s",
+    ]
     terms = [["Wang Yi", "Straße"], ["Moscow", "Éa"]]
     g = gate(*terms)
     seps = [" ", "-", "\u00ad", ". ", "_", "\u2019", ""]
@@ -175,9 +186,7 @@ def test_the_gates_search_equals_looking_for_each_word_in_the_pages_skeleton() -
             if rng.random() < 0.5:
                 texts.insert(rng.randrange(len(texts) + 1), broken(word))
         page = skeleton(" ".join(texts))
-        expected = all(
-            any(all(w in page for w in words) for words in group) for group in g.groups
-        )
+        expected = all(any(all(w in page for w in words) for words in group) for group in g.groups)
         assert g.could_match(texts) == expected, texts
         outcomes.append(expected)
     assert 100 < sum(outcomes) < 2900  # both answers were tested many times

@@ -80,6 +80,7 @@ EXTENSIONS: dict[str, int | None] = {
     "pipelines.upload.UploadExtension": 500,  # WARCs, texts, articles to storage; manifest last
     "pipelines.state.CrawlStateExtension": 550,  # per-URL state (fetched from storage by 500)
     "pipelines.health.HealthExtension": 600,  # per-site extraction signals, drift alarms
+    "crawler.memory.MemoryTrim": 700,  # freed memory back to the system (glibc malloc_trim)
 }
 
 # --- newsarc -----------------------------------------------------------------------------------
@@ -99,6 +100,7 @@ NEWSARC_CRAWL_ID = None  # id of this crawl (default: its UTC start, e.g. 202504
 NEWSARC_EXTRACT_WORKERS = 0  # extraction processes (0: one per CPU)
 NEWSARC_FRONTIER_DISK = True  # queued requests on disk (crawler/scheduler.py): flat memory
 NEWSARC_FRONTIER_DIR = None  # where the frontier's temporary directory goes (default: system temp)
+NEWSARC_MALLOC_TRIM_INTERVAL = 10.0  # seconds between malloc_trim calls (crawler/memory.py; 0: off)
 NEWSARC_BATCH_SCHEDULING = True  # crawl under SCHED_BATCH: wakeups don't preempt the workers
 NEWSARC_HEALTH = True  # per-site extraction signals and drift alarms (crawls/<id>/health.json)
 NEWSARC_HEALTH_ALPHA = 0.001  # significance of the drift test (one-sided Fisher exact, per signal)

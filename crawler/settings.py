@@ -64,6 +64,7 @@ SPIDER_MIDDLEWARES: dict[str, int | None] = {
 }
 SCHEDULER = "crawler.scheduler.LayeredScheduler"  # breadth first: depth is the shortest path
 SCHEDULER_PRIORITY_QUEUE = "scrapy.pqueues.DownloaderAwarePriorityQueue"  # slow hosts can't hog
+SCHEDULER_DISK_QUEUE = "crawler.scheduler.DiskRequestQueue"  # the frontier on disk, pickled
 RETRY_HTTP_CODES = [500, 502, 504, 522, 524, 408]  # 429/503 belong to RetryAfterMiddleware
 REMOTE_CONTROL_ENABLED = False  # Scrapy 2.19's token-protected code-execution server: off
 ITEM_PIPELINES: dict[str, int] = {

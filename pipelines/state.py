@@ -157,10 +157,7 @@ class CrawlStateExtension:
         if not url:
             return
         try:
-            known = self.state.get(url)
-            if known is not None and not known.analysed:
-                known.analysed = True
-                self.state.put(known)
+            self.state.mark_analysed(url)
         except StorageError:
             logger.debug("crawl state: %s not marked analysed", url)
 

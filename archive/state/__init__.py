@@ -71,6 +71,10 @@ class CrawlState(Protocol):
 
     def put(self, state: UrlState) -> None: ...
 
+    def mark_analysed(self, url: str) -> None:
+        """Note that ``url``'s page went through the article pipelines (if it is known)."""
+        ...
+
     def due(self, now: float) -> list[tuple[str, str]]:
         """(URL, kind) of the known URLs due at ``now`` (epoch seconds), soonest first."""
         ...

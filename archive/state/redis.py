@@ -76,6 +76,12 @@ class RedisCrawlState:
         except UNAVAILABLE:
             self.pending[state.url] = dataclasses.replace(state)
 
+    def mark_analysed(self, url: str) -> None:
+        known = self.get(url)
+        if known is not None and not known.analysed:
+            known.analysed = True
+            self.put(known)
+
     def due(self, now: float) -> list[tuple[str, str]]:
         urls = [decode(u) for u in self.client.zrangebyscore(self.due_key, "-inf", now)]
         out = []

@@ -79,6 +79,15 @@ class SqliteCrawlState:
         except sqlite3.Error as exc:
             raise StorageError(f"cannot write the crawl state {self.path}: {exc}") from exc
 
+    def mark_analysed(self, url: str) -> None:
+        """One statement, not a read and a rewrite of the row (once per page of a crawl)."""
+        try:
+            self._db.execute(
+                "UPDATE urls SET analysed = 1 WHERE url = ? AND NOT coalesce(analysed, 0)", (url,)
+            )
+        except sqlite3.Error as exc:
+            raise StorageError(f"cannot write the crawl state {self.path}: {exc}") from exc
+
     def __len__(self) -> int:
         return int(self._db.execute("SELECT count(*) FROM urls").fetchone()[0])
 

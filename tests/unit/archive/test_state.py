@@ -98,3 +98,16 @@ def test_kind_of_a_discovery_source() -> None:
     assert kind_of("recheck:article", "http://a.test/story") == "article"
     assert kind_of(None, "http://a.test/robots.txt") == "robots"
     assert kind_of("link", "http://a.test/x") == "page"
+
+
+def test_marking_a_page_analysed_changes_only_that_field(tmp_path: Path) -> None:
+    state = SqliteCrawlState(state_path(tmp_path / "ev"))
+    a = UrlState("http://a.test/", kind="article", status=200, etag='"x"', next_due=5.0)
+    state.put(a)
+    state.mark_analysed("http://a.test/")
+    state.mark_analysed("http://unknown.test/")  # not known: nothing to mark, no row made
+    marked = state.get("http://a.test/")
+    assert marked is not None and marked.analysed
+    assert marked == UrlState(**{**a.__dict__, "analysed": True})
+    assert state.get("http://unknown.test/") is None and len(state) == 1
+    state.close()

@@ -96,6 +96,22 @@ def test_payloads_larger_than_a_pipe_buffer_pass_both_ways() -> None:
     assert with_pool(body) == [b[::-1] for b in blobs]
 
 
+def test_task_pipes_hold_a_whole_page_so_one_write_sends_it() -> None:
+    import fcntl
+
+    from pipelines.analysis.procpool import PIPE_BYTES
+
+    async def body(pool: LoopPool) -> list[int]:
+        await pool.run(square, 3)  # the workers are up
+        return [
+            fcntl.fcntl(fd, fcntl.F_GETPIPE_SZ)
+            for w in pool._workers
+            for fd in (w.tasks.fileno(), w.results.fileno())
+        ]
+
+    assert with_pool(body) == [PIPE_BYTES] * 4  # Linux's default is 64 KiB
+
+
 def test_a_crashed_worker_fails_only_its_task_and_is_replaced() -> None:
     async def body(pool: LoopPool) -> None:
         before = set(pool.pids)

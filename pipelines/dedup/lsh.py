@@ -1,7 +1,7 @@
 """Banded LSH keys over datasketch MinHash values, and an in-memory MinHash matrix.
 
-The band tables themselves are SQLite tables (``dedup_store``): a key → document row per band, so
-the LSH state persists with the documents and costs no memory. The probability that two texts
+The band tables are in memory (``bandmap.BandMap``), rebuilt from the MinHash values the SQLite
+file keeps (``store``) when an index opens. The probability that two texts
 of Jaccard ``s`` share at least one of ``b`` bands of ``r`` rows is ``1 - (1 - s**r)**b``; with
 b=42, r=3 (126 of 128 values): s=0.2 → 0.29, 0.3 → 0.68, 0.4 → 0.94, 0.5 → 0.996. Both
 layers use it: near (threshold 0.5, so almost never missed) and rewrite candidates (content
@@ -24,16 +24,21 @@ class Bands:
     salt: int
 
     def keys(self, values: np.ndarray) -> list[int]:
-        """One signed 64-bit key per band (SQLite INTEGER)."""
-        v = values[: self.bands * self.rows].astype(np.uint64).reshape(self.bands, self.rows)
+        """One signed 64-bit key per band."""
+        return [int(k) for k in self.key_array(values[None, :])[0].view(np.int64)]
+
+    def key_array(self, values: np.ndarray) -> np.ndarray:
+        """Band keys (uint64) of MinHash rows: ``(documents, bands)`` of ``(documents, width)``."""
+        n = len(values)
+        v = values[:, : self.bands * self.rows].astype(np.uint64).reshape(n, self.bands, self.rows)
         with np.errstate(over="ignore"):
             acc = np.full(self.bands, self.salt, dtype=np.uint64) + np.arange(
                 self.bands, dtype=np.uint64
             ) * np.uint64(0x9E3779B97F4A7C15)
+            acc = np.broadcast_to(acc, (n, self.bands))
             for j in range(self.rows):
-                acc = acc * _PRIME + v[:, j]
-            acc = _fmix64(acc)
-        return [int(k) for k in acc.view(np.int64)]
+                acc = acc * _PRIME + v[:, :, j]
+            return _fmix64(acc)
 
 
 def _fmix64(x: np.ndarray) -> np.ndarray:
@@ -49,20 +54,30 @@ WORDS = Bands(bands=42, rows=3, salt=2)
 
 
 class MinHashMatrix:
-    """MinHash values of every document, one row per document row id (grows by doubling)."""
+    """MinHash values of every document, one row per document row id. Grows by a quarter in
+    place (``ndarray.resize``: ``realloc``, which moves no pages of a large array), so growing
+    needs no second copy of the matrix."""
 
     def __init__(self, width: int):
         self.width = width
         self.data = np.zeros((1024, width), dtype=np.uint32)
         self.count = 0
 
+    def _reserve(self, rows: int) -> None:
+        if rows > len(self.data):
+            self.data.resize((max(rows, len(self.data) + len(self.data) // 4), self.width),
+                             refcheck=False)  # fmt: skip
+
     def put(self, rowid: int, values: np.ndarray) -> None:
-        if rowid >= len(self.data):
-            grown = np.zeros((max(rowid + 1, 2 * len(self.data)), self.width), dtype=np.uint32)
-            grown[: len(self.data)] = self.data
-            self.data = grown
+        self._reserve(rowid + 1)
         self.data[rowid] = values
         self.count += 1
+
+    def put_many(self, rowids: np.ndarray, values: np.ndarray) -> None:
+        if len(rowids):
+            self._reserve(int(rowids.max()) + 1)
+            self.data[rowids] = values
+            self.count += len(rowids)
 
     def estimates(self, values: np.ndarray, rowids: list[int]) -> np.ndarray:
         """Estimated Jaccard of ``values`` with each of ``rowids``."""

@@ -26,10 +26,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from pipelines.dedup.lsh import Bands, MinHashMatrix
+from pipelines.dedup.lsh import Bands, MinHashMatrix, grown
 
 BUCKET_BITS = 20  # 1M buckets: ~40 entries each at a million documents (42 bands)
 CHECK_MASK = np.uint64(0xFFFF)
+GROW_ENTRIES = 1 << 22  # entries the arrays grow by once large (24 MiB)
 MOVE_CHUNK = 1 << 20  # entries moved at a time when a merge makes room (transient memory)
 
 
@@ -55,13 +56,17 @@ class BandMap:
     def add(self, rowid: int, keys: np.ndarray) -> None:
         """Remember the band keys (``Bands.key_array`` of its values) of document ``rowid``."""
         pending = self.pending
-        for key in keys.tolist():
-            had = pending.setdefault(key, rowid)  # one document: an int (most keys), else a list
-            if had is not rowid:
-                if isinstance(had, int):
-                    pending[key] = [had, rowid]
-                else:
-                    had.append(rowid)
+        listed = keys.tolist()
+        if pending.keys().isdisjoint(listed):  # most documents: no key pending yet
+            pending.update(dict.fromkeys(listed, rowid))
+        else:
+            for key in listed:
+                had = pending.setdefault(key, rowid)  # one document: an int, else a list
+                if had is not rowid:
+                    if isinstance(had, int):
+                        pending[key] = [had, rowid]
+                    else:
+                        had.append(rowid)
         self.pending_keys.append(keys)
         self.pending_docs.append(rowid)
         if len(self.pending_docs) >= self.buffer_docs:
@@ -95,7 +100,7 @@ class BandMap:
         np.cumsum(added, out=before[1:])
         old, new = self.size, self.size + len(keys)
         if new > len(self.docs):
-            capacity = max(new, len(self.docs) + len(self.docs) // 4)
+            capacity = grown(len(self.docs), new, GROW_ENTRIES)
             self.checks.resize(capacity, refcheck=False)
             self.docs.resize(capacity, refcheck=False)
         # a new entry goes before the old entry at ``at`` (the old end of its bucket)
@@ -124,10 +129,9 @@ class BandMap:
         band, found = self._stored(keys)
         extra_band: list[int] = []
         extra_docs: list[int] = []
-        for b, key in enumerate(keys.tolist()):
-            docs = self.pending.get(key)
-            if docs is None:
-                continue
+        listed = keys.tolist()
+        for key in self.pending.keys() & listed:
+            b, docs = listed.index(key), self.pending[key]
             if isinstance(docs, int):
                 extra_band.append(b)
                 extra_docs.append(docs)
@@ -143,9 +147,9 @@ class BandMap:
         cols = band[:, None] * rows + np.arange(rows)
         same = (self.matrix.data[found[:, None], cols] == values[cols]).all(axis=1)
         band, found = band[same], found[same]
-        rank = np.argsort(np.argsort(keys.view(np.int64), kind="stable"))  # by signed key
-        order = np.lexsort((found, rank[band]))
-        found = found[order]
+        if len(found) == 1:
+            return [int(found[0])]
+        found = found[np.lexsort((found, keys.view(np.int64)[band]))]  # by signed key, row
         _, first = np.unique(found, return_index=True)
         return found[np.sort(first)][:limit].tolist()
 

@@ -31,7 +31,7 @@ from pipelines.dedup import rules
 from pipelines.dedup import story as stories
 from pipelines.dedup.bandmap import BandMap
 from pipelines.dedup.canonical import url_key
-from pipelines.dedup.lsh import NEAR, WORDS, MinHashMatrix
+from pipelines.dedup.lsh import GROW_ROWS, NEAR, WORDS, MinHashMatrix, grown
 from pipelines.dedup.signatures import NUM_PERM, Signatures, array, h32
 from pipelines.dedup.store import Store
 
@@ -278,8 +278,7 @@ class _Columns:
 
     def put(self, rowid: int, lang: bytes, root: int, story: int) -> None:
         if rowid >= len(self.data):
-            self.data.resize((max(rowid + 1, len(self.data) + len(self.data) // 4), 3),
-                             refcheck=False)  # fmt: skip
+            self.data.resize((grown(len(self.data), rowid + 1, GROW_ROWS), 3), refcheck=False)
         code = self.langs.get(lang)
         if code is None:
             code = self.langs[lang] = len(self.names)

@@ -11,6 +11,7 @@ words, Jaccard 0.5-0.65 for rewrites).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -29,16 +30,21 @@ class Bands:
 
     def key_array(self, values: np.ndarray) -> np.ndarray:
         """Band keys (uint64) of MinHash rows: ``(documents, bands)`` of ``(documents, width)``."""
-        n = len(values)
-        v = values[:, : self.bands * self.rows].astype(np.uint64).reshape(n, self.bands, self.rows)
+        v = values[:, : self.bands * self.rows].astype(np.uint64)
+        v = v.reshape(len(values), self.bands, self.rows)
+        acc = _band_seeds(self.bands, self.salt)
         with np.errstate(over="ignore"):
-            acc = np.full(self.bands, self.salt, dtype=np.uint64) + np.arange(
-                self.bands, dtype=np.uint64
-            ) * np.uint64(0x9E3779B97F4A7C15)
-            acc = np.broadcast_to(acc, (n, self.bands))
             for j in range(self.rows):
                 acc = acc * _PRIME + v[:, :, j]
             return _fmix64(acc)
+
+
+@lru_cache(maxsize=8)
+def _band_seeds(bands: int, salt: int) -> np.ndarray:
+    with np.errstate(over="ignore"):
+        seeds = np.uint64(salt) + np.arange(bands, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+    seeds.flags.writeable = False
+    return seeds
 
 
 def _fmix64(x: np.ndarray) -> np.ndarray:
@@ -53,10 +59,18 @@ NEAR = Bands(bands=42, rows=3, salt=1)
 WORDS = Bands(bands=42, rows=3, salt=2)
 
 
+GROW_ROWS = 1 << 16  # rows a large matrix grows by (32 MiB)
+
+
+def grown(have: int, need: int, step: int) -> int:
+    """Capacity for ``need`` items: doubling up to ``step``, then ``step`` at a time. Large
+    arrays grow with ``ndarray.resize``: glibc's ``realloc`` of an mmap'ed block is an
+    ``mremap`` (no copy, no second array), and the zeros it fills in are at most ``step``."""
+    return need if need <= have else max(need, have + min(have, step))
+
+
 class MinHashMatrix:
-    """MinHash values of every document, one row per document row id. Grows by a quarter in
-    place (``ndarray.resize``: ``realloc``, which moves no pages of a large array), so growing
-    needs no second copy of the matrix."""
+    """MinHash values of every document, one row per document row id (grown in place)."""
 
     def __init__(self, width: int):
         self.width = width
@@ -65,8 +79,7 @@ class MinHashMatrix:
 
     def _reserve(self, rows: int) -> None:
         if rows > len(self.data):
-            self.data.resize((max(rows, len(self.data) + len(self.data) // 4), self.width),
-                             refcheck=False)  # fmt: skip
+            self.data.resize((grown(len(self.data), rows, GROW_ROWS), self.width), refcheck=False)
 
     def put(self, rowid: int, values: np.ndarray) -> None:
         self._reserve(rowid + 1)

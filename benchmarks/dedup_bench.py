@@ -38,6 +38,8 @@ from typing import Any
 import pipelines.words
 from benchmarks.dedup_corpus import Corpus, Doc
 from benchmarks.dedup_corpus_intl import IntlCorpus
+from benchmarks.dedup_corpus_news import NewsCorpus
+from benchmarks.machine import describe_machine
 from pipelines.dedup import text as dedup_text
 from pipelines.dedup.index import DedupIndex, DedupVerdict
 from pipelines.dedup.signatures import Signatures, signatures
@@ -71,37 +73,79 @@ def one_process_rate(docs: list[Doc], langs: dict[str, str] | None = None) -> fl
     return len(docs) / (time.perf_counter() - start)
 
 
-def index_all(sig_path: Path, db_path: Path) -> dict[str, Any]:
-    """Runs in a fresh process: add every signature in order, then reopen the index."""
-    verdicts: dict[str, tuple[str, str | None, float, str]] = {}
-    spent = 0.0
+def index_all(sig_path: Path, db_path: Path, verdict_path: Path) -> dict[str, Any]:
+    """Runs in a fresh process: add every signature in order, then reopen the index. Verdicts
+    are streamed to ``verdict_path`` (not kept: the process's peak RSS is the index's)."""
+    spent = cpu = 0.0
+    marks: list[tuple[int, float, float]] = []  # (documents, add seconds, add CPU seconds)
+    n = 0
     index = DedupIndex(db_path)
-    with sig_path.open("rb") as fh:
+    with sig_path.open("rb") as fh, verdict_path.open("wb") as out:
         while True:
             try:
                 doc_id, url, published, sig = pickle.load(fh)
             except EOFError:
                 break
-            t = time.perf_counter()
+            t, c = time.perf_counter(), time.process_time()
             v = index.add(doc_id, url, None, published, sig)
             spent += time.perf_counter() - t
-            verdicts[doc_id] = (v.kind, v.of, v.score, v.story)
-            if len(verdicts) % 10_000 == 0:
-                print(f"added {len(verdicts)} in {spent:.1f} s", file=sys.stderr, flush=True)
-    t = time.perf_counter()
+            cpu += time.process_time() - c
+            pickle.dump((doc_id, v.kind, v.of, v.score, v.story), out, protocol=5)
+            n += 1
+            if n % 10_000 == 0:
+                marks.append((n, spent, cpu))
+                print(f"added {n} in {spent:.1f} s ({cpu:.1f} s CPU)", file=sys.stderr, flush=True)
+    t, c = time.perf_counter(), time.process_time()
     index.close()
     spent += time.perf_counter() - t
+    cpu += time.process_time() - c
+    marks.append((n, spent, cpu))
+    peak_adding = _peak_rss_mib()
+    del index  # the reopened index is measured alone
     t = time.perf_counter()
     with DedupIndex(db_path) as reopened:
         reopen_s = time.perf_counter() - t
         cross = reopened.cross_stories()
     return {
-        "verdicts": verdicts,
         "cross": cross,
         "add_s": spent,
+        "add_cpu_s": cpu,
+        "marks": marks,
         "reopen_s": reopen_s,
-        "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_rss_mib": _peak_rss_mib(),
+        "peak_rss_adding_mib": peak_adding,
     }
+
+
+def _peak_rss_mib() -> float:
+    """This process's own peak RSS (VmHWM). Not ``ru_maxrss``: Linux carries into a spawned
+    child the peak of the forked copy of its parent (the benchmark holding the corpus: 3.2 GB
+    for 1M documents), so ``ru_maxrss`` reported the parent's size, not the index's."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def read_verdicts(path: Path) -> dict[str, DedupVerdict]:
+    verdicts: dict[str, DedupVerdict] = {}
+    with path.open("rb") as fh:
+        while True:
+            try:
+                doc_id, *v = pickle.load(fh)
+            except EOFError:
+                return verdicts
+            verdicts[doc_id] = DedupVerdict(*v)
+
+
+def tail_rate(marks: list[tuple[int, float, float]], last: int) -> dict[str, float | int]:
+    """Adds per second (wall and CPU) over the last ``last`` documents (all, if fewer)."""
+    n, wall, cpu = marks[-1]
+    start = max(0, n - last)
+    before = [m for m in marks if m[0] <= start]
+    n0, wall0, cpu0 = before[-1] if before else (0, 0.0, 0.0)
+    return {"docs": n - n0, "add_per_s": round((n - n0) / (wall - wall0), 1),
+            "add_per_cpu_s": round((n - n0) / (cpu - cpu0), 1)}  # fmt: skip
 
 
 def dup_scores(docs: list[Doc], verdicts: dict[str, DedupVerdict]) -> dict[str, Any]:
@@ -210,24 +254,28 @@ def _ratio(a: int, b: int) -> float | None:
     return round(a / b, 4) if b else None
 
 
-def run(n: int, workers: int, seed: int, lang: str = "en") -> dict[str, Any]:
+def run(n: int, workers: int, seed: int, lang: str = "en", corpus_name: str = "synthetic",
+        sig_cache: Path | None = None) -> dict[str, Any]:  # fmt: skip
     t0 = time.perf_counter()
     langs: dict[str, str] = {}
     if lang == "en":
-        docs = Corpus(seed).docs(n)
+        docs = (NewsCorpus if corpus_name == "news" else Corpus)(seed).docs(n)
     else:
         corpus = IntlCorpus(seed, ("en", "zh", "ru") if lang == "mixed" else (lang,))
         docs = corpus.docs(n)
         langs = corpus.language
     generate_s = time.perf_counter() - t0
     with tempfile.TemporaryDirectory() as tmp:
-        sig_path, db_path = Path(tmp) / "sigs.pickle", Path(tmp) / "dedup.sqlite"
-        sig_s = write_signatures(docs, workers, sig_path, langs)
-        print(f"signatures: {sig_s:.1f} s", file=sys.stderr, flush=True)
+        sig_path, db_path = sig_cache or Path(tmp) / "sigs.pickle", Path(tmp) / "dedup.sqlite"
+        if sig_cache is not None and sig_cache.exists():
+            sig_s = None  # computed by an earlier run (same corpus, seed and size)
+        else:
+            sig_s = write_signatures(docs, workers, sig_path, langs)
+            print(f"signatures: {sig_s:.1f} s", file=sys.stderr, flush=True)
         with get_context("spawn").Pool(1) as pool:
-            indexed = pool.apply(index_all, (sig_path, db_path))
+            indexed = pool.apply(index_all, (sig_path, db_path, Path(tmp) / "verdicts.pickle"))
         size = sum(f.stat().st_size for f in Path(tmp).iterdir() if f.name.startswith("dedup"))
-    verdicts = {i: DedupVerdict(*v) for i, v in indexed["verdicts"].items()}
+        verdicts = read_verdicts(Path(tmp) / "verdicts.pickle")
     add_s = indexed["add_s"]
     extra: dict[str, Any] = {}
     if langs:
@@ -238,7 +286,9 @@ def run(n: int, workers: int, seed: int, lang: str = "en") -> dict[str, Any]:
             )
     return {
         "date": date.today().isoformat(),
-        "corpus": lang,
+        "corpus": lang if lang != "en" else corpus_name,
+        "machine": describe_machine(Path(__file__).parent.parent),
+        "load_average_after": os.getloadavg(),
         "han_segmenter": pipelines.words.HAN_SEGMENTER,
         "snowball": dedup_text.USE_SNOWBALL,
         "docs": len(docs),
@@ -248,14 +298,19 @@ def run(n: int, workers: int, seed: int, lang: str = "en") -> dict[str, Any]:
         "mean_words": round(sum(count_words(d.text) for d in docs) / len(docs), 1),
         "planted": dict(Counter(d.planted for d in docs)),
         "generate_s": round(generate_s, 2),
-        "signatures_s": round(sig_s, 2),
-        "signatures_per_s": round(len(docs) / sig_s, 1),
+        "signatures_s": None if sig_s is None else round(sig_s, 2),
+        "signatures_per_s": None if sig_s is None else round(len(docs) / sig_s, 1),
         "signatures_per_s_one_process": round(one_process_rate(docs[:2000], langs), 1),
         "add_s": round(add_s, 2),
         "add_per_s": round(len(docs) / add_s, 1),
+        "add_cpu_s": round(indexed["add_cpu_s"], 2),
+        "add_per_cpu_s": round(len(docs) / indexed["add_cpu_s"], 1),
+        "add_last_100k": tail_rate(indexed["marks"], 100_000),
+        "add_marks": indexed["marks"],
         "reopen_s": round(indexed["reopen_s"], 2),
         "index_bytes": size,
         "index_process_peak_rss_mib": round(indexed["peak_rss_mib"], 1),
+        "index_process_peak_rss_adding_mib": round(indexed["peak_rss_adding_mib"], 1),
         "bench_process_peak_rss_mib": round(
             resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1
         ),
@@ -274,11 +329,24 @@ def main() -> None:
     parser.add_argument("--lang", choices=("en", "zh", "ru", "mixed"), default="en")
     parser.add_argument("--han", choices=("jieba", "bigram"), default="jieba")
     parser.add_argument("--no-snowball", action="store_true")
+    parser.add_argument(
+        "--corpus",
+        choices=("synthetic", "news"),
+        default="synthetic",
+        help="English corpus: dedup_corpus.py or dedup_corpus_news.py",
+    )
+    parser.add_argument(
+        "--sigs",
+        type=Path,
+        default=None,
+        help="signature cache: read if it exists, else written there",
+    )
     args = parser.parse_args()
     pipelines.words.HAN_SEGMENTER = args.han  # the signature workers are forked: they inherit it
     dedup_text.USE_SNOWBALL = not args.no_snowball
-    result = run(args.docs, args.workers, args.seed, args.lang)
+    result = run(args.docs, args.workers, args.seed, args.lang, args.corpus, args.sigs)
     name = "dedup" if args.lang == "en" else f"dedup-{args.lang}"
+    name += "-news" if args.lang == "en" and args.corpus == "news" else ""
     variant = ("-bigram" if args.han == "bigram" else "") + ("-crude" if args.no_snowball else "")
     out = args.out or RESULTS / f"{name}{variant}-{result['date']}.json"
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -29,8 +29,9 @@ import numpy as np
 
 from pipelines.dedup import rules
 from pipelines.dedup import story as stories
+from pipelines.dedup.bandmap import BandMap
 from pipelines.dedup.canonical import url_key
-from pipelines.dedup.lsh import NEAR, WORDS, MinHashMatrix
+from pipelines.dedup.lsh import GROW_ROWS, NEAR, WORDS, MinHashMatrix, grown
 from pipelines.dedup.signatures import NUM_PERM, Signatures, array, h32
 from pipelines.dedup.store import Store
 
@@ -39,6 +40,7 @@ REWRITE_CHECKS = 8  # candidates checked in full for a rewrite, best content-wor
 STORY_CHECKS = 10  # candidate stories scored, most shared names first
 EXACT_CHECKS = 3  # near candidates checked for a framed exact copy
 UNDATED = -(10**7)  # story_terms day of an article without a date
+CANDIDATE_LIMIT = 2000  # documents per LSH query (a flood of identical bands is cut off)
 
 
 @dataclass(frozen=True)
@@ -58,15 +60,30 @@ class _Match:
 
 
 class DedupIndex:
-    """Streaming dedup index. ``path=None`` keeps it in memory; a path persists it (SQLite)."""
+    """Streaming dedup index. ``path=None`` keeps it in memory; a path persists it (SQLite).
+
+    In memory besides the SQLite file: the MinHash matrices, the LSH band tables over them
+    (``BandMap``) and three columns of every document (language, canonical document, story),
+    ~1.6 KB a document; all rebuilt from the file on open."""
 
     def __init__(self, path: str | os.PathLike[str] | None = None, commit_every: int = 200):
         self.store = Store(path, commit_every=commit_every)
         self.shingles = MinHashMatrix(NUM_PERM)
         self.words = MinHashMatrix(NUM_PERM)
-        for rowid, shingles, words in self.store.iter_minhashes():
-            self.shingles.put(rowid, array(shingles))
-            self.words.put(rowid, array(words))
+        self.near_bands = BandMap(NEAR, self.shingles)
+        self.word_bands = BandMap(WORDS, self.words)
+        self.columns = _Columns()
+        for rows in self.store.minhash_chunks():
+            ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+            shingles = np.frombuffer(b"".join(r[1] for r in rows), dtype="<u4")
+            words = np.frombuffer(b"".join(r[2] for r in rows), dtype="<u4")
+            shingles, words = shingles.reshape(-1, NUM_PERM), words.reshape(-1, NUM_PERM)
+            self.shingles.put_many(ids, shingles)
+            self.words.put_many(ids, words)
+            self.near_bands.add_many(ids, shingles)
+            self.word_bands.add_many(ids, words)
+            for rowid, _, _, lang, of_doc, story in rows:
+                self.columns.put(rowid, bytes(lang), rowid if of_doc is None else of_doc, story)
 
     def __enter__(self) -> DedupIndex:
         return self
@@ -99,43 +116,50 @@ class DedupIndex:
             return _verdict(known["kind"], known["of_id"], known["score"], known["story_label"],
                             cross)  # fmt: skip
         day = _day(published)
-        keys = sorted({url_key(url, canonical_url), url_key(url)})
+        keys = sorted({url_key(url, canonical_url), url_key(url)} if canonical_url else
+                      {url_key(url)})  # fmt: skip
+        shingles, words = array(sig.shingles), array(sig.words)
+        near_keys = NEAR.key_array(shingles[None, :])[0]
+        word_keys = WORDS.key_array(words[None, :])[0]
         self.store.begin()
         try:
             rowid = self.store.next_rowid()
-            match = self._classify(keys, sig)
-            root = None if match.rowid is None else self._root(match.rowid)
+            match = self._classify(keys, sig, near_keys, word_keys)
+            root = None if match.rowid is None else self.columns.root(match.rowid)
             story_id = self._story(doc_id, day, sig, root)
             if root is None:
                 self._cross(story_id, day, sig)
             self.store.insert_doc(rowid, _row(doc_id, url, day, match, root, story_id), sig)
             self.store.add_urls(keys, rowid)
-            self.store.add_bands("near_bands", NEAR.keys(array(sig.shingles)), rowid)
-            self.store.add_bands("word_bands", WORDS.keys(array(sig.words)), rowid)
         except BaseException:
             self.store.undo()
             raise
         self.store.done()
-        self.shingles.put(rowid, array(sig.shingles))
-        self.words.put(rowid, array(sig.words))
+        self.shingles.put(rowid, shingles)
+        self.words.put(rowid, words)
+        self.near_bands.add(rowid, near_keys)
+        self.word_bands.add(rowid, word_keys)
+        self.columns.put(rowid, sig.lang, rowid if root is None else root, story_id)
         of = None if root is None else self.store.doc_ids([root])[root]
         return _verdict(match.kind, of, match.score, self.store.story(story_id)["label"],
                         self.store.cross_label(story_id))  # fmt: skip
 
-    def _classify(self, keys: list[str], sig: Signatures) -> _Match:
+    def _classify(self, keys: list[str], sig: Signatures, near_keys: np.ndarray,
+                  word_keys: np.ndarray) -> _Match:  # fmt: skip
         same_url = self.store.doc_by_url(keys)
         if same_url is not None:
             return _Match("url", same_url, 1.0)
         same_text = self.store.doc_by_digest(sig.digest)
         if same_text is not None and self._same_language(same_text, sig):
             return _Match("exact", same_text, 1.0)
-        near = self.store.band_candidates("near_bands", NEAR.keys(array(sig.shingles)))
+        shingles, words = array(sig.shingles), array(sig.words)
+        near = self.near_bands.candidates(shingles, near_keys, CANDIDATE_LIMIT)
         found = self._near(sig, near)
         if found.kind != "unique" and self._same_language(found.rowid, sig):
             return found
         found = _Match("unique", None, found.score if found.kind == "unique" else 0.0)
-        words = self.store.band_candidates("word_bands", WORDS.keys(array(sig.words)))
-        rewrite = self._rewrite(sig, sorted(set(words) | set(near)))
+        words_found = self.word_bands.candidates(words, word_keys, CANDIDATE_LIMIT)
+        rewrite = self._rewrite(sig, sorted(set(words_found) | set(near)))
         if rewrite is not None and self._same_language(rewrite.rowid, sig):
             return rewrite
         return found
@@ -143,7 +167,7 @@ class DedupIndex:
     def _same_language(self, rowid: int | None, sig: Signatures) -> bool:
         """Texts of two languages are never duplicates (their hashes are salted apart already:
         this makes it a rule, not a likelihood)."""
-        return rowid is not None and bytes(self.store.doc(rowid)["lang"]) == sig.lang
+        return rowid is not None and self.columns.lang(rowid) == sig.lang
 
     def _near(self, sig: Signatures, candidates: list[int]) -> _Match:
         if not candidates:
@@ -174,16 +198,10 @@ class DedupIndex:
                 best = _Match("rewrite", candidates[i], evidence.aligned)
         return best
 
-    def _root(self, rowid: int) -> int:
-        of = self.store.doc(rowid)["of_doc"]
-        return rowid if of is None else int(of)
-
     def _story(self, doc_id: str, day: float | None, sig: Signatures, root: int | None) -> int:
         if root is not None:
-            story_id = int(self.store.doc(root)["story"])
-            row = self.store.story(story_id)
-            self.store.update_story(story_id, row["start"], row["end"], row["n"] + 1,
-                                    row["profile"])  # fmt: skip
+            story_id = self.columns.story(root)
+            self.store.count_story(story_id)
             return story_id
         profile = stories.doc_profile(sig)
         lang = sig.lang.decode("ascii")
@@ -247,6 +265,34 @@ class DedupIndex:
             if cosine is not None and (best is None or cosine > best[0]):
                 best = (cosine, story_id)
         return None if best is None else best[1]
+
+
+class _Columns:
+    """Language, canonical document (itself for an original) and story of every document row:
+    what classifying a new article asks of its candidates, without reading their rows."""
+
+    def __init__(self) -> None:
+        self.langs: dict[bytes, int] = {}
+        self.names: list[bytes] = []
+        self.data = np.zeros((1024, 3), dtype=np.int64)  # lang code, root, story
+
+    def put(self, rowid: int, lang: bytes, root: int, story: int) -> None:
+        if rowid >= len(self.data):
+            self.data.resize((grown(len(self.data), rowid + 1, GROW_ROWS), 3), refcheck=False)
+        code = self.langs.get(lang)
+        if code is None:
+            code = self.langs[lang] = len(self.names)
+            self.names.append(lang)
+        self.data[rowid] = (code, root, story)
+
+    def lang(self, rowid: int) -> bytes:
+        return self.names[int(self.data[rowid, 0])]
+
+    def root(self, rowid: int) -> int:
+        return int(self.data[rowid, 1])
+
+    def story(self, rowid: int) -> int:
+        return int(self.data[rowid, 2])
 
 
 def _verdict(kind: str, of: str | None, score: float, story: str, cross: str) -> DedupVerdict:

@@ -1,7 +1,7 @@
 """Banded LSH keys over datasketch MinHash values, and an in-memory MinHash matrix.
 
-The band tables themselves are SQLite tables (``dedup_store``): a key → document row per band, so
-the LSH state persists with the documents and costs no memory. The probability that two texts
+The band tables are in memory (``bandmap.BandMap``), rebuilt from the MinHash values the SQLite
+file keeps (``store``) when an index opens. The probability that two texts
 of Jaccard ``s`` share at least one of ``b`` bands of ``r`` rows is ``1 - (1 - s**r)**b``; with
 b=42, r=3 (126 of 128 values): s=0.2 → 0.29, 0.3 → 0.68, 0.4 → 0.94, 0.5 → 0.996. Both
 layers use it: near (threshold 0.5, so almost never missed) and rewrite candidates (content
@@ -11,6 +11,7 @@ words, Jaccard 0.5-0.65 for rewrites).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -24,16 +25,26 @@ class Bands:
     salt: int
 
     def keys(self, values: np.ndarray) -> list[int]:
-        """One signed 64-bit key per band (SQLite INTEGER)."""
-        v = values[: self.bands * self.rows].astype(np.uint64).reshape(self.bands, self.rows)
+        """One signed 64-bit key per band."""
+        return [int(k) for k in self.key_array(values[None, :])[0].view(np.int64)]
+
+    def key_array(self, values: np.ndarray) -> np.ndarray:
+        """Band keys (uint64) of MinHash rows: ``(documents, bands)`` of ``(documents, width)``."""
+        v = values[:, : self.bands * self.rows].astype(np.uint64)
+        v = v.reshape(len(values), self.bands, self.rows)
+        acc = _band_seeds(self.bands, self.salt)
         with np.errstate(over="ignore"):
-            acc = np.full(self.bands, self.salt, dtype=np.uint64) + np.arange(
-                self.bands, dtype=np.uint64
-            ) * np.uint64(0x9E3779B97F4A7C15)
             for j in range(self.rows):
-                acc = acc * _PRIME + v[:, j]
-            acc = _fmix64(acc)
-        return [int(k) for k in acc.view(np.int64)]
+                acc = acc * _PRIME + v[:, :, j]
+            return _fmix64(acc)
+
+
+@lru_cache(maxsize=8)
+def _band_seeds(bands: int, salt: int) -> np.ndarray:
+    with np.errstate(over="ignore"):
+        seeds = np.uint64(salt) + np.arange(bands, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+    seeds.flags.writeable = False
+    return seeds
 
 
 def _fmix64(x: np.ndarray) -> np.ndarray:
@@ -48,21 +59,38 @@ NEAR = Bands(bands=42, rows=3, salt=1)
 WORDS = Bands(bands=42, rows=3, salt=2)
 
 
+GROW_ROWS = 1 << 16  # rows a large matrix grows by (32 MiB)
+
+
+def grown(have: int, need: int, step: int) -> int:
+    """Capacity for ``need`` items: doubling up to ``step``, then ``step`` at a time. Large
+    arrays grow with ``ndarray.resize``: glibc's ``realloc`` of an mmap'ed block is an
+    ``mremap`` (no copy, no second array), and the zeros it fills in are at most ``step``."""
+    return need if need <= have else max(need, have + min(have, step))
+
+
 class MinHashMatrix:
-    """MinHash values of every document, one row per document row id (grows by doubling)."""
+    """MinHash values of every document, one row per document row id (grown in place)."""
 
     def __init__(self, width: int):
         self.width = width
         self.data = np.zeros((1024, width), dtype=np.uint32)
         self.count = 0
 
+    def _reserve(self, rows: int) -> None:
+        if rows > len(self.data):
+            self.data.resize((grown(len(self.data), rows, GROW_ROWS), self.width), refcheck=False)
+
     def put(self, rowid: int, values: np.ndarray) -> None:
-        if rowid >= len(self.data):
-            grown = np.zeros((max(rowid + 1, 2 * len(self.data)), self.width), dtype=np.uint32)
-            grown[: len(self.data)] = self.data
-            self.data = grown
+        self._reserve(rowid + 1)
         self.data[rowid] = values
         self.count += 1
+
+    def put_many(self, rowids: np.ndarray, values: np.ndarray) -> None:
+        if len(rowids):
+            self._reserve(int(rowids.max()) + 1)
+            self.data[rowids] = values
+            self.count += len(rowids)
 
     def estimates(self, values: np.ndarray, rowids: list[int]) -> np.ndarray:
         """Estimated Jaccard of ``values`` with each of ``rowids``."""

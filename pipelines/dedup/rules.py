@@ -6,6 +6,7 @@ articles, ``tests/test_dedup.py``, and the synthetic benchmark).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from fractions import Fraction
@@ -49,14 +50,52 @@ def estimate(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def framed_copy(a: Signatures, b: Signatures) -> bool:
-    """Same text, give or take a headline or boilerplate before and after it."""
-    sa, sb = array(a.words_seq).tolist(), array(b.words_seq).tolist()
+    """Same text, give or take a headline or boilerplate before and after it: the longest common
+    run of words covers EXACT_SHORTER of the shorter text and EXACT_LONGER of the longer."""
+    sa, sb = array(a.words_seq), array(b.words_seq)
     short, long_ = sorted((len(sa), len(sb)))
     if short == 0:
         return False
-    matcher = SequenceMatcher(None, sa, sb, autojunk=False)
-    run = matcher.find_longest_match(0, len(sa), 0, len(sb)).size
-    return run >= EXACT_SHORTER * short and run >= EXACT_LONGER * long_
+    need = max(math.ceil(EXACT_SHORTER * short), math.ceil(EXACT_LONGER * long_))
+    if need > short:
+        return False
+    shared = _common_run(sa, sb, need)
+    if shared is not None:
+        return shared
+    matcher = SequenceMatcher(None, sa.tolist(), sb.tolist(), autojunk=False)
+    return matcher.find_longest_match(0, len(sa), 0, len(sb)).size >= need
+
+
+_P = np.uint64(0x100000001B3)
+
+
+def _windows(seq: np.ndarray, n: int) -> np.ndarray:
+    """A 64-bit polynomial hash of every run of ``n`` words (wrapping arithmetic)."""
+    with np.errstate(over="ignore"):
+        one = np.ones(1, dtype=np.uint64)
+        powers = np.concatenate((one, np.cumprod(np.full(len(seq) - 1, _P, dtype=np.uint64))))
+        prefix = np.zeros(len(seq) + 1, dtype=np.uint64)
+        np.cumsum(seq.astype(np.uint64) * powers, out=prefix[1:])
+        # sum of seq[i + k] * P**(i + k) over k < n, then P**i taken out by its inverse
+        count = len(seq) - n + 1
+        inverse = np.concatenate((one, np.cumprod(np.full(count - 1, _P_INV, dtype=np.uint64))))
+        return (prefix[n:] - prefix[:-n]) * inverse
+
+
+_P_INV = np.uint64(pow(int(_P), -1, 1 << 64))
+
+
+def _common_run(a: np.ndarray, b: np.ndarray, n: int) -> bool | None:
+    """Whether ``a`` and ``b`` share a run of ``n`` words, by hashes of all runs checked word
+    for word; None when hashes collide (the caller asks difflib)."""
+    ha, hb = _windows(a, n), _windows(b, n)
+    _, ia, ib = np.intersect1d(ha, hb, return_indices=True)
+    if len(ia) == 0:
+        return False
+    for i, j in zip(ia.tolist(), ib.tolist(), strict=True):
+        if np.array_equal(a[i : i + n], b[j : j + n]):
+            return True
+    return None
 
 
 @dataclass(frozen=True)

@@ -1,11 +1,11 @@
 """SQLite persistence of the dedup index: documents, URL keys, LSH bands, stories.
 
 One file (or ``:memory:``), WAL journal. Each added article is a savepoint inside a transaction
-that is committed every ``commit_every`` articles or ``commit_seconds`` (and on close): one commit
-per article costs ~2.5 ms, as every article dirties ~90 B-tree pages of the band tables. A crash
-loses at most that last batch (re-adding those articles repairs it). LSH band tables live
-in SQLite too (key → document), so reopening an index costs one scan of the MinHash columns to
-refill the in-memory matrices (``DedupIndex``), not a rebuild of the bands.
+that is committed every ``commit_every`` articles or ``commit_seconds`` (and on close). A crash
+loses at most that last batch (re-adding those articles repairs it). The LSH band tables are not
+stored (version 3; version 2 kept them here, ~90 B-tree pages dirtied per article, most of the
+cost of an add at scale): they are a function of the MinHash columns, from which ``DedupIndex``
+rebuilds them in memory (``bandmap``) on open, with one scan (``minhash_chunks``).
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ from typing import Any
 
 from pipelines.dedup.signatures import FIELDS, Signatures
 
-SCHEMA_VERSION = "2"  # 2: languages and stories across them (added to a version-1 file on open)
+SCHEMA_VERSION = "3"  # 2: languages and stories across them (added to a version-1 file on open)
+# 3: no band tables (dropped from a version-2 file on open: rebuilt in memory from the MinHashes)
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS docs(
@@ -37,10 +38,6 @@ CREATE TABLE IF NOT EXISTS docs(
 );
 CREATE INDEX IF NOT EXISTS docs_digest ON docs(digest);
 CREATE TABLE IF NOT EXISTS urls(key TEXT PRIMARY KEY, doc INTEGER NOT NULL) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS near_bands(key INTEGER, doc INTEGER, PRIMARY KEY(key, doc))
-    WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS word_bands(key INTEGER, doc INTEGER, PRIMARY KEY(key, doc))
-    WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS stories(
     id INTEGER PRIMARY KEY, label TEXT UNIQUE NOT NULL, start REAL, end REAL,
     n INTEGER NOT NULL, profile BLOB NOT NULL,
@@ -53,8 +50,7 @@ CREATE TABLE IF NOT EXISTS cross_terms(term INTEGER, day INTEGER, story INTEGER,
 CREATE TABLE IF NOT EXISTS story_terms(term INTEGER, day INTEGER, story INTEGER,
     PRIMARY KEY(term, day, story)) WITHOUT ROWID;
 """
-BAND_TABLES = ("near_bands", "word_bands")
-CANDIDATE_LIMIT = 2000  # rows read per LSH query (a flood of identical bands is cut off)
+BAND_TABLES = ("near_bands", "word_bands")  # of version 2 files, dropped on open
 STORY_TERM_LIMIT = 5000
 
 
@@ -96,6 +92,8 @@ class Store:
             for column in columns:
                 if column.split()[0] not in have:
                     self.db.execute(f"ALTER TABLE {table} ADD COLUMN {column}")
+        for table in BAND_TABLES:  # version 2 → 3
+            self.db.execute(f"DROP TABLE IF EXISTS {table}")
 
     def close(self) -> None:
         self.commit()
@@ -164,9 +162,14 @@ class Store:
         rows = self.db.execute(f"SELECT id, doc_id FROM docs WHERE id IN ({marks})", list(rowids))
         return {int(r[0]): str(r[1]) for r in rows}
 
-    def iter_minhashes(self) -> Iterator[tuple[int, bytes, bytes]]:
-        for row in self.db.execute("SELECT id, shingles, words FROM docs ORDER BY id"):
-            yield int(row[0]), bytes(row[1]), bytes(row[2])
+    def minhash_chunks(self, size: int = 65536) -> Iterator[list[tuple[Any, ...]]]:
+        """(id, shingles, words, lang, of_doc, story) of every document, ``size`` at a time."""
+        cursor = self.db.execute(
+            "SELECT id, shingles, words, lang, of_doc, story FROM docs ORDER BY id"
+        )
+        cursor.row_factory = None  # plain tuples
+        while rows := cursor.fetchmany(size):
+            yield rows
 
     # URL keys
     def doc_by_url(self, keys: Sequence[str]) -> int | None:
@@ -179,22 +182,6 @@ class Store:
     def add_urls(self, keys: Sequence[str], rowid: int) -> None:
         self.db.executemany(
             "INSERT OR IGNORE INTO urls(key, doc) VALUES (?, ?)", [(k, rowid) for k in keys]
-        )
-
-    # LSH bands
-    def band_candidates(self, table: str, keys: Sequence[int]) -> list[int]:
-        assert table in BAND_TABLES
-        marks = ", ".join("?" * len(keys))
-        rows = self.db.execute(
-            f"SELECT DISTINCT doc FROM {table} WHERE key IN ({marks}) LIMIT {CANDIDATE_LIMIT}",
-            list(keys),
-        )
-        return [int(r[0]) for r in rows]
-
-    def add_bands(self, table: str, keys: Sequence[int], rowid: int) -> None:
-        assert table in BAND_TABLES
-        self.db.executemany(
-            f"INSERT OR IGNORE INTO {table}(key, doc) VALUES (?, ?)", [(k, rowid) for k in keys]
         )
 
     # stories
@@ -235,6 +222,10 @@ class Store:
             "INSERT OR IGNORE INTO cross_terms(term, day, story) VALUES (?, ?, ?)",
             [(t, day, story_id) for t in terms],
         )
+
+    def count_story(self, story_id: int) -> None:
+        """One more article (a duplicate: the story's span and names do not change)."""
+        self.db.execute("UPDATE stories SET n = n + 1 WHERE id = ?", (story_id,))
 
     def update_story(self, story_id: int, start: float | None, end: float | None, n: int,
                      profile: bytes) -> None:  # fmt: skip

@@ -77,10 +77,19 @@ class Profile:
         return self.keys[np.argsort(-self.prominence, kind="stable")[:n]]
 
 
+def member(values: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """``np.isin(values, keys)`` for sorted ``keys`` (every key array here is sorted: profiles,
+    signatures' sets): a binary search per value, ~10x faster than ``isin`` on these sizes."""
+    if len(keys) == 0:
+        return np.zeros(len(values), dtype=bool)
+    at = np.minimum(np.searchsorted(keys, values), len(keys) - 1)
+    return np.asarray(keys[at] == values)
+
+
 def doc_profile(sig: Signatures) -> Profile:
     pairs = array(sig.entities)
     keys, counts = pairs[0::2], pairs[1::2].astype(np.float64)
-    boost = 1.0 + LEAD_BOOST * np.isin(keys, array(sig.lead))
+    boost = 1.0 + LEAD_BOOST * member(keys, array(sig.lead))
     weights = (1.0 + np.log(np.maximum(counts, 1.0))) * boost
     return Profile(keys.copy(), counts, weights, counts * boost)
 
@@ -101,12 +110,14 @@ class StoryMatch:
 def similarity(doc: Profile, story: Profile) -> StoryMatch:
     if len(doc.keys) == 0 or len(story.keys) == 0:
         return StoryMatch(0.0, 0.0, False)
-    _, i, j = np.intersect1d(doc.keys, story.keys, assume_unique=True, return_indices=True)
+    at = np.minimum(np.searchsorted(story.keys, doc.keys), len(story.keys) - 1)
+    i = np.flatnonzero(story.keys[at] == doc.keys)  # what intersect1d's indices would be
+    j = at[i]
     norm = math.sqrt(float(doc.weights @ doc.weights) * float(story.weights @ story.weights))
     cosine = float(doc.weights[i] @ story.weights[j]) / norm if norm else 0.0
     cover_doc = float(doc.counts[i].sum() / doc.counts.sum())
     core = np.argsort(-story.prominence, kind="stable")[:STORY_CORE]
-    in_doc = np.isin(story.keys[core], doc.keys)
+    in_doc = member(story.keys[core], doc.keys)
     cover_story = float(story.counts[core][in_doc].sum() / story.counts[core].sum())
     return StoryMatch(cosine, min(cover_doc, cover_story), _protagonists(doc, story))
 
@@ -119,7 +130,7 @@ def _shared_top(a: Profile, b: Profile) -> float:
     """Share of the prominence of ``a``'s top names that ``b`` mentions too."""
     top = np.argsort(-a.prominence, kind="stable")[:PROTAGONISTS]
     mass = a.prominence[top]
-    return float(mass[np.isin(a.keys[top], b.keys)].sum() / mass.sum())
+    return float(mass[member(a.keys[top], b.keys)].sum() / mass.sum())
 
 
 def matches(doc: Profile, story: Profile) -> float | None:
@@ -194,7 +205,7 @@ def cross_match(doc: bytes, story: bytes) -> CrossMatch:
     (kd, cd), (ks, _) = cross_pairs(doc), cross_pairs(story)
     if len(kd) == 0 or len(ks) == 0:
         return CrossMatch(0, 0, 0.0)
-    shared = np.isin(kd, ks, assume_unique=True)
+    shared = member(kd, ks)
     numbers = (kd & NUMBER_BIT) != 0
     return CrossMatch(
         names=int(np.count_nonzero(shared & ~numbers)),

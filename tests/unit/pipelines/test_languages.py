@@ -143,5 +143,5 @@ def test_a_version_1_index_opens_and_gets_the_language_columns(tmp_path: Path) -
         v = index.add("a", "http://a.test/1", None, "2025-04-01", signatures(ZH, None, "zh"))
         assert v.kind == "unique" and v.cross_story == "a"
     db = sqlite3.connect(path)
-    assert db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone() == ("2",)
+    assert db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone() == ("3",)
     assert db.execute("SELECT lang FROM stories").fetchone() == ("zh",)

@@ -38,11 +38,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from scrapy import Request
 from scrapy.core.scheduler import Scheduler
 from scrapy.squeues import PickleLifoDiskQueue
 
 if TYPE_CHECKING:
-    from scrapy import Request, Spider
+    from scrapy import Spider
     from scrapy.crawler import Crawler
 
 HOPS = "newsarc_hops"
@@ -184,27 +185,46 @@ class LayeredScheduler(Scheduler):
         return super().__len__() + len(self.held)
 
 
-class _Methods:
-    """The spider's methods, found once: what ``Request.to_dict`` looks a callback's name up
-    in. Given the spider itself, Scrapy lists every member of it for every request it writes to
-    disk (``inspect.getmembers``: about a tenth of the crawl's main-thread time)."""
-
-    def __init__(self, spider: Any) -> None:
-        for name, method in inspect.getmembers(spider, inspect.ismethod):
-            setattr(self, name, method)
-
-
 class DiskRequestQueue(PickleLifoDiskQueue):  # type: ignore[misc,valid-type]
-    """Scrapy's pickle LIFO disk queue (``SCHEDULER_DISK_QUEUE``), with callbacks named from
-    :class:`_Methods`; read back by Scrapy's own ``request_from_dict``, as any disk queue."""
+    """Scrapy's pickle LIFO disk queue (``SCHEDULER_DISK_QUEUE``), read back by Scrapy's own
+    ``request_from_dict``. Written with :func:`request_dict`: Scrapy's ``Request.to_dict`` finds
+    a callback's name by listing every member of the spider (``inspect.getmembers``) for every
+    request, about a tenth of the crawl's main-thread time."""
 
     def __init__(self, crawler: Crawler, key: str) -> None:
         super().__init__(crawler, key)
-        self._methods = _Methods(crawler.spider)
+        self._names = {
+            method.__func__: name
+            for name, method in inspect.getmembers(crawler.spider, inspect.ismethod)
+        }
 
     def push(self, request: Request) -> None:
-        # past Scrapy's push, which would call to_dict with the spider: to the pickling queue
-        methods: Any = self._methods  # duck-typed: to_dict only lists its members
+        # past Scrapy's push, which would call to_dict: straight to the pickling queue
         super(PickleLifoDiskQueue, self).push(  # type: ignore[misc]
-            request.to_dict(spider=methods)
+            request_dict(request, self._names)
         )
+
+
+def request_dict(request: Request, names: dict[Any, str]) -> dict[str, Any]:
+    """``request.to_dict(spider=spider)``, the spider's method names looked up in ``names``
+    (function → name); ValueError for a callback that is not one of them, as Scrapy's."""
+
+    def name(func: Any) -> Any:
+        if not callable(func):
+            return func
+        found = names.get(getattr(func, "__func__", None))
+        if found is None:
+            raise ValueError(f"Function {func} is not an instance method of the spider")
+        return found
+
+    d: dict[str, Any] = {
+        "url": request.url,
+        "callback": name(request.callback),
+        "errback": name(request.errback),
+        "headers": dict(request.headers),
+    }
+    for attr in request.attributes:
+        d.setdefault(attr, getattr(request, attr))
+    if type(request) is not Request:
+        d["_class"] = request.__module__ + "." + request.__class__.__name__
+    return d

@@ -147,6 +147,7 @@ class IncrementalMiddleware:
         except StorageError:  # an unreadable state: fetch as if the URL were new
             self.stats.inc_value("newsarc/state/read_errors")
             return None
+        request.meta[_READ] = known  # _note() updates it: one read of the state per fetch
         if known is None or known.status is None:
             return None
         robots = _is_robots(request)
@@ -251,10 +252,12 @@ class IncrementalMiddleware:
     def _note(self, request: Request, response: Response, record: Any, revisit: Any) -> None:
         now = self.clock()
         fetched = request.meta.get("newsarc_fetched_at")
-        try:
-            known = self.state.get(request.url)
-        except StorageError:
-            known = None
+        known = request.meta.pop(_READ, _UNREAD)
+        if known is _UNREAD:
+            try:
+                known = self.state.get(request.url)
+            except StorageError:
+                known = None
         if known is None:
             kind = kind_of(request.meta.get("newsarc_source"), request.url)
             known = UrlState(request.url, kind=kind, first_fetch=fetched)
@@ -287,6 +290,10 @@ class IncrementalMiddleware:
             if not self._warned:
                 self._warned = True
                 logger.error("crawl state not updated (%s); the crawl goes on", exc)
+
+
+_READ = "_newsarc_state"  # meta: the URL's state as process_request read it (or None)
+_UNREAD = object()
 
 
 def _is_robots(request: Request) -> bool:

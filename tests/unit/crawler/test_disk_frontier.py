@@ -60,3 +60,19 @@ def test_a_callback_that_is_not_the_spiders_cannot_go_to_disk(tmp_path: Path) ->
     with pytest.raises(ValueError):
         q.push(scrapy.Request("http://news.test/x", callback=lambda r: None))
     q.close()
+
+
+def test_request_dict_is_scrapys_to_dict(tmp_path: Path) -> None:
+    """The disk queue's own serialisation gives exactly what Scrapy's to_dict gives."""
+    from crawler.scheduler import request_dict
+
+    q, spider = queue(tmp_path)
+    names = q._names
+    for request in (
+        scrapy.Request("http://news.test/a", callback=spider.parse_page, errback=spider.on_error,
+                       priority=3, meta={"a": 1}, cb_kwargs={"k": 2}, dont_filter=True),
+        scrapy.Request("http://news.test/b"),
+        scrapy.FormRequest("http://news.test/c", formdata={"q": "x"}, callback=spider.parse_page),
+    ):  # fmt: skip
+        assert request_dict(request, names) == request.to_dict(spider=spider)
+    q.close()

@@ -17,13 +17,13 @@ distributed crawl's frontier applies the same barrier in Redis (archive/cluster/
 
 The frontier is on disk (``NEWSARC_FRONTIER_DISK``): Scrapy's own disk queues (pickled
 requests, as with ``JOBDIR``) in a private temporary directory that is removed when the crawl
-ends, so memory does not grow with the number of queued URLs (a breadth-first crawl of a
-100,000-article site queues them all at once). Only Scrapy's scheduler uses the directory: the
-crawl state and the archive, not Scrapy's job directory, are what a later crawl resumes from.
-Revision checks (``newsarc_layer``) stay in memory: they are few, and a shorter path found for
-one changes it in place. The barrier stops pulling requests out of the queues at the first one
-of a deeper layer when no request of the current layer is left in them, so the held heap stays
-small.
+ends (a killed crawl leaves it to the system's temp cleaning), so memory does not grow with the
+number of queued URLs (a breadth-first crawl of a 100,000-article site queues them all at
+once). Only Scrapy's scheduler uses the directory: the crawl state and the archive, not
+Scrapy's job directory, are what a later crawl resumes from. Revision checks
+(``newsarc_layer``) stay in memory: they are few, and a shorter path found for one changes it
+in place. The barrier stops pulling requests out of the queues at the first one of a deeper
+layer when no request of the current layer is left in them, so the held heap stays small.
 """
 
 from __future__ import annotations
@@ -108,11 +108,9 @@ class LayeredScheduler(Scheduler):
 
     def close(self, reason: str) -> Any:
         try:
-            return super().close(reason)
+            return super().close(reason)  # writes the queues' state, which nothing resumes from
         finally:
             if self._own_dir is not None:
-                if self.dqs is not None:  # Scrapy's close() wrote the state; nothing resumes it
-                    self.dqs = None
                 shutil.rmtree(self._own_dir, ignore_errors=True)
 
     def open(self, spider: Spider) -> Any:

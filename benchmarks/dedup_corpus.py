@@ -91,10 +91,16 @@ class Corpus:
         while len(out) < n:
             event = self._event(len(events), events)
             events.append(event)
-            for r in range(self.rng.randint(1, 3)):
-                out += self._report_and_copies(event, r)
+            out += self._event_docs(event)
         out.sort(key=lambda d: (d.published, d.id))
         return out[:n]
+
+    def _event_docs(self, event: Event) -> list[Doc]:
+        """One event's documents: 1-3 independent reports, each with its planted copies."""
+        out: list[Doc] = []
+        for r in range(self.rng.randint(1, 3)):
+            out += self._report_and_copies(event, r)
+        return out
 
     def _event(self, k: int, earlier: list[Event]) -> Event:
         rng = self.rng

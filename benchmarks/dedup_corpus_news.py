@@ -51,18 +51,13 @@ class NewsCorpus(Corpus):
         self.famous = self.names[:FAMOUS]
         self.outlets = [f"outlet{i}" for i in range(OUTLETS)]
 
-    def docs(self, n: int) -> list[Doc]:
-        """About ``n`` documents in arrival (publication) order."""
+    def _event_docs(self, event: Event) -> list[Doc]:
+        """One event's documents: 1-4 reports by different outlets, each with its coverage."""
         out: list[Doc] = []
-        events: list[Event] = []
-        while len(out) < n:
-            event = self._event(len(events), events)
-            events.append(event)
-            reports = self.rng.choices(REPORTS, REPORT_WEIGHTS)[0]
-            for r, outlet in enumerate(self.rng.sample(self.outlets, reports)):
-                out += self._coverage(event, r, outlet)
-        out.sort(key=lambda d: (d.published, d.id))
-        return out[:n]
+        reports = self.rng.choices(REPORTS, REPORT_WEIGHTS)[0]
+        for r, outlet in enumerate(self.rng.sample(self.outlets, reports)):
+            out += self._coverage(event, r, outlet)
+        return out
 
     def _event(self, k: int, earlier: list[Event]) -> Event:
         rng = self.rng

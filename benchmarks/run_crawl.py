@@ -100,6 +100,7 @@ def result_row(tool: str, m: Measured, w: WarcStats, extra: dict[str, Any]) -> d
         "cpu_ms_per_page": round(1000 * m.cpu_seconds / pages, 2) if pages else None,
         # CPU s by process (sampled: approximate): the tool's own process, extraction workers
         "cpu_split": m.cpu_split,
+        "cpu_main_threads": m.main_threads,
         "cpu_ms_per_page_split": {
             k: round(1000 * v / pages, 2) for k, v in (m.cpu_split or {}).items()
         }

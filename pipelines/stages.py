@@ -6,9 +6,8 @@ dedup → store. Every drop is counted under ``newsarc/…``.
 
 from __future__ import annotations
 
-import asyncio
+import multiprocessing
 import shutil
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +16,7 @@ from scrapy.exceptions import DropItem, NotConfigured
 from archive.articles.store import ArticleStore
 from archive.errors import StorageError
 from pipelines.analysis.item import ArticleItem
+from pipelines.analysis.procpool import LoopPool, WorkerCrashed
 from pipelines.dedup.revision import compare
 from pipelines.extract.article import parse_when
 from pipelines.extraction import event_scorer
@@ -56,8 +56,13 @@ class RelevancePipeline:
 class DedupPipeline:
     """Assigns ``dup`` and ``story`` from the event's persistent dedup index.
 
-    The index (SQLite, rewrite alignment) runs on one dedicated thread: never on the reactor,
-    in arrival order, and with SQLite used only by the thread that opened it.
+    The index (SQLite, band tables, rewrite alignment) lives in one process of its own, fed
+    from the reactor's loop through a one-worker :class:`LoopPool`: articles are classified in
+    arrival order, SQLite is used only by the process that opened it, and the index's Python
+    work never holds the crawl's GIL (on a dedicated thread it stalled the reactor and the WARC
+    writer: benchmarks/README.md). A dedup process that dies is replaced; the replacement
+    reopens the index (losing at most its uncommitted batch) and the article is classified
+    again.
     """
 
     def __init__(
@@ -72,9 +77,8 @@ class DedupPipeline:
         self.shared = shared  # a distributed crawl: (Redis URL, dedup stream key, worker id)
         self.stats = stats
         self.state = state  # a URL stored before is a revision, never a duplicate
-        self.index: Any = None
+        self.pool: LoopPool | None = None
         self.stories: set[str] = set()
-        self._thread = ThreadPoolExecutor(1, thread_name_prefix="newsarc-dedup")
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> DedupPipeline:
@@ -90,46 +94,40 @@ class DedupPipeline:
 
     async def open_spider(self) -> None:
         self.path.mkdir(parents=True, exist_ok=True)
-        loop = asyncio.get_running_loop()
-        self.index = await loop.run_in_executor(self._thread, self._open_index)
+        self.pool = LoopPool(1, multiprocessing.get_context("forkserver"), prefetch=4)
+        self.pool.start()
+        await self.pool.run(open_index, str(self.path), self.shared)
 
-    def _open_index(self) -> Any:
-        from pipelines.dedup.index import DedupIndex
-
-        if self.shared is None:
-            return DedupIndex(self.path / "index.sqlite")
-        from archive.cluster.connection import connect
-        from pipelines.dedup.shared import SharedDedup
-
-        url, stream, worker = self.shared
-        replica = replica_path(self.path, worker)
-        if not replica.exists() and (self.path / "index.sqlite").exists():
-            shutil.copyfile(self.path / "index.sqlite", replica)  # the event's index so far
-        return SharedDedup(DedupIndex(replica), connect(url), stream)
-
-    def close_spider(self) -> None:
-        if self.index is not None:
-            index = getattr(self.index, "index", self.index)  # a shared log: its replica
-            self._thread.submit(index.close).result()
-        self._thread.shutdown(wait=True)
-        self.stats.set_value("newsarc/dedup/stories", len(self.stories))
+    async def close_spider(self) -> None:
+        if self.pool is None:
+            return
+        pool, self.pool = self.pool, None
+        try:
+            await pool.run(close_index, str(self.path))  # commits the last batch
+        finally:
+            pool.close()
+            if pool.restarts:
+                self.stats.set_value("newsarc/dedup/process_restarted", pool.restarts)
+            self.stats.set_value("newsarc/dedup/stories", len(self.stories))
 
     async def process_item(self, item: Any) -> Any:
         if not isinstance(item, ArticleItem):
             return item
         if self._revision(item):
             return item
+        if self.pool is None:
+            raise DropItem(f"the dedup index is closed: {item.url}")
         article = item.article
-        loop = asyncio.get_running_loop()
-        item.verdict = await loop.run_in_executor(
-            self._thread,
-            self.index.add,
-            item.id,
-            item.url,
-            article.canonical_url,
-            parse_when(article.date),
-            item.signatures,
-        )
+        args = (item.id, item.url, article.canonical_url, parse_when(article.date))
+        try:
+            item.verdict = await self.pool.run(
+                add, str(self.path), self.shared, *args, item.signatures
+            )
+        except WorkerCrashed:  # the index is reopened in a new process: classify it there
+            self.stats.inc_value("newsarc/dedup/process_crashed")
+            item.verdict = await self.pool.run(
+                add, str(self.path), self.shared, *args, item.signatures
+            )
         self.stats.inc_value(f"newsarc/dedup/{item.verdict.kind}")
         self.stories.add(item.verdict.story)
         return item
@@ -160,6 +158,42 @@ class DedupPipeline:
 def replica_path(dedup_dir: Path, worker: str) -> Path:
     """A worker's replica of the event's dedup index in a distributed crawl."""
     return dedup_dir / f"replica-{worker}.sqlite"
+
+
+# -- the dedup process ------------------------------------------------------------------------
+# These run in the pool's worker process, which holds the index it opened (by path) until
+# ``close_index``; a replacement worker (after a crash) opens it again on its first ``add``.
+
+_open_indexes: dict[str, Any] = {}
+
+
+def open_index(path: str, shared: tuple[str, str, str] | None) -> None:
+    from pipelines.dedup.index import DedupIndex
+
+    if path in _open_indexes:
+        return
+    if shared is None:
+        _open_indexes[path] = DedupIndex(Path(path) / "index.sqlite")
+        return
+    from archive.cluster.connection import connect
+    from pipelines.dedup.shared import SharedDedup
+
+    url, stream, worker = shared
+    replica = replica_path(Path(path), worker)
+    if not replica.exists() and (Path(path) / "index.sqlite").exists():
+        shutil.copyfile(Path(path) / "index.sqlite", replica)  # the event's index so far
+    _open_indexes[path] = SharedDedup(DedupIndex(replica), connect(url), stream)
+
+
+def add(path: str, shared: tuple[str, str, str] | None, *args: Any) -> Any:
+    open_index(path, shared)
+    return _open_indexes[path].add(*args)
+
+
+def close_index(path: str) -> None:
+    index = _open_indexes.pop(path, None)
+    if index is not None:
+        getattr(index, "index", index).close()  # a shared log: its replica
 
 
 class StorePipeline:

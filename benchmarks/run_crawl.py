@@ -57,6 +57,8 @@ def run_newsarc(run_dir: Path, web: Nginx, manifest: dict[str, Any], args: Any) 
     command = newsarc_command(args.source)
     command += ["crawl", str(event), "--out", str(run_dir / "newsarc")]
     command += ["--allow-private-addresses", "--json"]
+    for setting in args.set or []:
+        command += ["--set", setting]
     return run_measured(
         command,
         env=source_env(args.source),
@@ -210,6 +212,9 @@ def main() -> None:
         "--wait-quiet", type=float, default=0, metavar="S", help="wait up to S s for idle CPUs"
     )
     parser.add_argument("--rev", help="benchmark this git revision (default: the working tree)")
+    parser.add_argument(
+        "--set", action="append", metavar="NAME=VALUE", help="a newsarc setting (crawl --set)"
+    )
     args = parser.parse_args()
     terminate_on_sigterm()
     stamp, load_start = datetime.now().astimezone(), os.getloadavg()
@@ -240,7 +245,7 @@ def main() -> None:
         "load_average_start": [round(x, 2) for x in load_start],
         "web": {"spec": asdict(spec), "html_pages": html_pages(manifest)}
         | {"html_bytes": manifest["html_bytes"]},
-        "settings": {"concurrency": args.concurrency, "tools": args.tools},
+        "settings": {"concurrency": args.concurrency, "tools": args.tools, "set": args.set or []},
         "newsarc_source": str(args.source or "working tree"),
         "results": rows,
         "table": table,

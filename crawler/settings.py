@@ -114,6 +114,7 @@ NEWSARC_WARC_DIR = None  # override the WARC directory (default <output>/<slug>/
 NEWSARC_WARC_PREFIX = None  # WARC file name prefix (default: the event slug)
 NEWSARC_WARC_HOST = None  # host part of WARC file names (default: this machine's short hostname)
 NEWSARC_WARC_MAX_SIZE = 1_000_000_000  # rotate WARC files at this many bytes
+NEWSARC_WARC_PROCESS = True  # build and write records in a process of their own (warc/process.py)
 NEWSARC_CDXJ = True  # write sorted CDXJ indexes per WARC, crawl and event (archive/cdxj/)
 NEWSARC_WARCINFO: dict[str, str] = {}  # extra warcinfo fields (operator, event…); set by the spider
 NEWSARC_OPERATOR = ""  # contact of the person or institution running the crawl (warcinfo)

@@ -1,9 +1,11 @@
 """The crawl's WARC writer as a Scrapy component: one per crawler, one writer thread.
 
-Record building (hashing, gzip) and file writes run on a single dedicated thread, in order,
-so the reactor is never blocked and records of one exchange stay contiguous. It is a Scrapy
-extension (``EXTENSIONS``); the download handler, the spider and the upload extension find it
-with ``crawler.get_extension(WarcService)``.
+Calls to the writer run on a single dedicated thread, in order, so the reactor is never
+blocked and records of one exchange stay contiguous. Record building (hashing, gzip, CDXJ)
+and file writes happen in the WARC process (``NEWSARC_WARC_PROCESS``,
+archive/warc/process.py): the thread only hands it each exchange and waits for the locations
+without holding the GIL. It is a Scrapy extension (``EXTENSIONS``); the download handler, the
+spider and the upload extension find it with ``crawler.get_extension(WarcService)``.
 
 A write failure is fatal: :meth:`WarcService.write_exchange` re-raises
 :class:`~archive.errors.WarcWriteError` after asking the engine to close the spider with
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 import socket
@@ -28,6 +31,7 @@ from archive.cdxj.indexing import LiveIndex, index_path_for, index_warc_file
 from archive.errors import WarcWriteError
 from archive.storage.uploader import PENDING
 from archive.warc import records as warc
+from archive.warc.process import WriterProcess
 from archive.warc.repair import repair_directory
 from archive.warc.writer import DEFAULT_MAX_SIZE, ExchangeLocations, WarcWriter
 
@@ -59,8 +63,24 @@ def unlisted_warcs(directory: Path, event_dir: Path) -> list[Path]:
     return sorted(directory / name for name in here | gone if name not in listed)
 
 
+def new_writer(
+    directory: Path,
+    prefix: str,
+    *,
+    host: str,
+    max_size: int,
+    info: list[tuple[str, str]],
+    cdxj: bool,
+) -> WarcWriter:
+    """The crawl's writer (in the WARC process: module level, so that it pickles)."""
+    index = LiveIndex() if cdxj else None
+    return WarcWriter(directory, prefix, host=host, max_size=max_size, info=info, index=index)
+
+
 class WarcService:
-    def __init__(self, writer: WarcWriter, *, stats: Any = None, on_fatal: Any = None) -> None:
+    def __init__(
+        self, writer: WarcWriter | WriterProcess, *, stats: Any = None, on_fatal: Any = None
+    ) -> None:
         self.writer = writer
         self.stats = stats
         self.on_fatal = on_fatal
@@ -88,14 +108,16 @@ class WarcService:
             )
             crawler.stats.inc_value("newsarc/warc/repaired_files")
         info = [(k, str(v)) for k, v in (s.getdict("NEWSARC_WARCINFO") or {}).items()]
-        writer = WarcWriter(
+        make = functools.partial(
+            new_writer,
             directory,
             s.get("NEWSARC_WARC_PREFIX") or "newsarc",
             host=s.get("NEWSARC_WARC_HOST") or socket.gethostname().split(".")[0] or "newsarc",
             max_size=s.getint("NEWSARC_WARC_MAX_SIZE", DEFAULT_MAX_SIZE),
             info=info,
-            index=LiveIndex() if cdxj else None,
+            cdxj=cdxj,
         )
+        writer = WriterProcess(make) if s.getbool("NEWSARC_WARC_PROCESS", True) else make()
 
         adopted = (
             []  # a distributed crawl: its last worker adopts dead workers' files
@@ -128,12 +150,20 @@ class WarcService:
         crawler.signals.connect(service.close, signal=signals.engine_stopped)
         return service
 
-    async def _run(self, fn: Any, *args: Any) -> Any:
+    def _submit(self, method: str, *args: Any) -> Future[Any]:
+        """Call the writer's ``method`` behind every call before it: through the WARC process's
+        pipe, or on the WARC thread for a writer in this process."""
+        if isinstance(self.writer, WriterProcess):
+            return self.writer.submit(method, *args)
+        if method == "barrier":
+            return self._executor.submit(lambda: None)
+        return self._executor.submit(getattr(self.writer, method), *args)
+
+    async def _run(self, method: str, *args: Any) -> Any:
         if self.failed is not None:
             raise self.failed
-        loop = asyncio.get_running_loop()
         try:
-            return await loop.run_in_executor(self._executor, fn, *args)
+            return await asyncio.wrap_future(self._submit(method, *args))
         except WarcWriteError as exc:
             self._fail(exc)
             raise
@@ -146,7 +176,7 @@ class WarcService:
             self.on_fatal(exc)
 
     async def write_exchange(self, exchange: warc.HttpExchange) -> ExchangeLocations:
-        locations: ExchangeLocations = await self._run(self.writer.write_exchange, exchange)
+        locations: ExchangeLocations = await self._run("write_exchange", exchange)
         if self.stats is not None:
             self.stats.inc_value("newsarc/warc/responses")
             self.stats.inc_value("newsarc/warc/records", 3 if locations.framing else 2)
@@ -164,11 +194,12 @@ class WarcService:
         if self.failed is not None:
             raise self.failed
         loop = asyncio.get_running_loop()
-        job = self._executor.submit(self.writer.write_metadata, target_uri, refers_to, list(items))
+        job = self._submit("write_metadata", target_uri, refers_to, list(items))
         job.add_done_callback(lambda done: self._queued(loop, target_uri, done))
 
     def _queued(self, loop: asyncio.AbstractEventLoop, uri: str, job: Future[Any]) -> None:
-        """Runs on the WARC thread; wakes the reactor only when the write failed."""
+        """Runs on the WARC thread (or the WARC process's reply reader); wakes the reactor only
+        when the write failed."""
         exc = job.exception()
         if exc is None:
             self._queued_records += 1
@@ -181,17 +212,20 @@ class WarcService:
             self._queued_errors += 1
 
     def barrier(self) -> Future[None]:
-        """A future done once every record queued before this call is written (the WARC
-        thread is first in, first out): what a distributed crawl waits for before it
+        """A future done once every record queued before this call is written (calls are
+        carried out first in, first out): what a distributed crawl waits for before it
         acknowledges a request."""
-        return self._executor.submit(lambda: None)
+        return self._submit("barrier")
 
     def close(self) -> None:
         """Close the current file; waits for queued writes first. Safe to call twice."""
         if self._closed:
             return
         self._closed = True
-        self._executor.submit(self.writer.close).result()
+        if isinstance(self.writer, WriterProcess):
+            self.writer.close()  # after every call sent before; then the process ends
+        else:
+            self._executor.submit(self.writer.close).result()
         self._executor.shutdown(wait=True)
         if self._queued_failure is not None and self.failed is None:
             self._fail(self._queued_failure)  # failed after the reactor's last turn

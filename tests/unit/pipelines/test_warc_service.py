@@ -128,3 +128,63 @@ def test_a_bug_in_a_queued_write_loses_the_record_not_the_crawl(tmp_path: Path) 
     assert service.failed is None
     assert stats.get_value("newsarc/warc/metadata_errors") == 1
     assert stats.get_value("newsarc/warc/records") == 4
+
+
+def test_the_service_with_a_writer_process_queues_metadata_behind_its_response(
+    tmp_path: Path,
+) -> None:
+    import functools
+
+    from archive.warc.process import WriterProcess
+
+    stats = get_crawler().stats
+    service = WarcService(WriterProcess(functools.partial(fixed_writer, tmp_path)), stats=stats)
+
+    async def crawl() -> list[str]:
+        first = await service.write_exchange(plain("http://globe.test/1"))
+        service.queue_metadata("http://globe.test/1", first.response.record_id, [("a", "b")])
+        second = await service.write_exchange(plain("http://globe.test/2"))
+        await asyncio.wrap_future(service.barrier())
+        return [first.response.record_id, second.response.record_id]
+
+    ids = asyncio.run(crawl())
+    service.close()
+    assert stats.get_value("newsarc/warc/records") == 2 + 1 + 2
+    assert stats.get_value("newsarc/warc/files") == 1
+    (path,) = service.writer.closed_files
+    with Path(path).open("rb") as fh:
+        records = [(r.type, r.target_uri, r.get("WARC-Concurrent-To")) for r in iter_records(fh)]
+    assert [kind for kind, _, _ in records] == [
+        "warcinfo",
+        "response",
+        "request",
+        "metadata",
+        "response",
+        "request",
+    ]
+    assert [ref for kind, _, ref in records if kind == "metadata"] == [ids[0]]
+
+
+def test_a_failed_write_in_the_writer_process_stops_the_crawl(tmp_path: Path) -> None:
+    import functools
+
+    from archive.warc.process import WriterProcess
+
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    fatal: list[WarcWriteError] = []
+    writer = WriterProcess(functools.partial(WarcWriter, blocker / "warc", "t", host="h"))
+    service = WarcService(writer, stats=get_crawler().stats, on_fatal=fatal.append)
+
+    async def crawl() -> None:
+        await service.write_exchange(plain("http://globe.test/1"))
+
+    try:
+        asyncio.run(crawl())
+    except WarcWriteError as exc:
+        raised: WarcWriteError | None = exc
+    else:
+        raised = None
+    service.close()
+    assert raised is not None and "cannot create WARC file" in str(raised)
+    assert fatal == [raised] and service.failed is raised

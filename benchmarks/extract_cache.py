@@ -2,9 +2,11 @@ r"""Cache every extractor's output per page of the extraction benchmarks, for si
 
 For each page of ``aeb`` and ``wcxb`` (see ``extract_eval.py``) this writes, to one JSON-lines
 file per set in ``--out`` (default ``benchmarks/work/extract-cache``, not committed): the shipped
-text, the raw and cleaned lines of trafilatura's precision, default and recall modes and of
-readability, resiliparse's main-content text (the judge), the page's word count and signals
-(JSON-LD types, og:type, article signals). Candidate choice rules can then be scored in seconds.
+text (the pick, before the line model), the raw and cleaned lines of trafilatura's precision,
+default and recall modes and of readability, resiliparse's main-content text (the judge), the
+page's word count and signals (JSON-LD types, og:type, article signals) and the context of its
+text nodes (the line model's ``dom_context``). The tree is read as ``extract()`` reads it
+(``strip_furniture`` first). Candidate choice rules can then be scored in seconds.
 
     .venv/bin/python benchmarks/extract_cache.py [--set wcxb] [--limit N]
 """
@@ -30,8 +32,9 @@ from pipelines.extract.blocks import Line, lines_of  # noqa: E402
 from pipelines.extract.fields import resolve_fields  # noqa: E402
 from pipelines.extract.jsonld import jsonld_objects  # noqa: E402
 from pipelines.extract.judge import judge_text  # noqa: E402
+from pipelines.extract.linemodel import dom_context  # noqa: E402
 from pipelines.extract.meta import page_meta  # noqa: E402
-from pipelines.extract.prepare import prepare  # noqa: E402
+from pipelines.extract.prepare import prepare, strip_furniture  # noqa: E402
 from pipelines.extract.readability import readability_lines  # noqa: E402
 from pipelines.extract.textclean import clean_lines, mark_links  # noqa: E402
 
@@ -64,6 +67,7 @@ def page_record(url: str, body: bytes) -> dict[str, Any]:
     if parsed is None:
         return rec
     tree, html, _ = parsed
+    strip_furniture(tree)  # as extract() does, before anything reads the tree
     t0 = time.process_time()
     rec["resiliparse"] = judge_text(html)
     rec["resiliparse_cpu"] = time.process_time() - t0
@@ -73,6 +77,7 @@ def page_record(url: str, body: bytes) -> dict[str, Any]:
                       "og": [str(v) for v in og]}  # fmt: skip
     anchors = ex._anchors(tree)
     prepare(tree)
+    rec["context"] = dom_context(tree)
     rec["page_words"] = ex._page_words(tree)
     fields = resolve_fields(meta, None, tree, url, None)
     title, authors = fields.title or "", fields.authors
@@ -92,12 +97,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--set", choices=("aeb", "wcxb", "both"), default="both")
     parser.add_argument("--limit", type=int, default=None)
+    parser.add_argument("--start", type=int, default=0, help="skip the first pages (shards)")
+    parser.add_argument("--suffix", default="", help="file name suffix (shards)")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "work" / "extract-cache")
     args = parser.parse_args(argv)
+    # "shipped" is the pick of ``choose`` before the line model edits it: the model is trained
+    # on that pick (train_linemodel.py finds it among the candidates by its text)
+    ex.load_line_model = lambda: None  # type: ignore[assignment]
     args.out.mkdir(parents=True, exist_ok=True)
     for set_name in ("aeb", "wcxb") if args.set == "both" else (args.set,):
-        pages = list(LOADERS[set_name](DEFAULT_DATA[set_name]))[: args.limit]
-        with (args.out / f"{set_name}.jsonl").open("w", encoding="utf-8") as out:
+        pages = list(LOADERS[set_name](DEFAULT_DATA[set_name]))[args.start :][: args.limit]
+        with (args.out / f"{set_name}{args.suffix}.jsonl").open("w", encoding="utf-8") as out:
             for page in pages:
                 rec = page_record(page.url, page.body)
                 rec.update(id=page.id, url=page.url, truth=page.truth, site=page.site)

@@ -6,7 +6,9 @@ mode, comments excluded) and readability-lxml, turns both outputs into lines (``
 drops boilerplate from each by the same rules (``textclean``) and keeps trafilatura's text unless
 it found less than half the words readability found; when trafilatura's default or recall mode
 finds much new text that precision mode dropped, that text is kept instead (``choose``); a third
-extractor, resiliparse, judges that pick and may overrule it (``extract_judge``). Dates
+extractor, resiliparse, judges that pick and may overrule it (``extract_judge``); a learned line
+model then drops lines of the pick and adds new lines the other candidates found
+(``extract_linemodel``; whether the page is an article is still judged on the pick). Dates
 are fused by ``dates.choose_date`` (``extract_fields``); ``truncated`` marks teasers
 (``extract_teaser``).
 """
@@ -35,6 +37,10 @@ from pipelines.extract.jsonld import jsonld_objects
 from pipelines.extract.judge import MARGIN as JUDGE_MARGIN
 from pipelines.extract.judge import agreement, bag, judge_text, overrule
 from pipelines.extract.lang import language_of
+from pipelines.extract.linemodel import Page as LinePage
+from pipelines.extract.linemodel import decide as decide_lines
+from pipelines.extract.linemodel import dom_context
+from pipelines.extract.linemodel import load_model as load_line_model
 from pipelines.extract.links import HAS_BASE_TEXT, Link, links_in
 from pipelines.extract.meta import page_meta
 from pipelines.extract.prepare import prepare, strip_furniture
@@ -79,6 +85,7 @@ class Choice:
     extractor: str
     teaser_line: bool
     words: dict[str, int | None]  # per extractor; None: not run (it could not have won)
+    pick_lines: list[Line]  # the pick before the line model: whether the page is an article
 
 
 def extract(
@@ -223,7 +230,11 @@ def _article(
     text = join_lines(choice.lines)
     marked = bool(meta.article_signals or fields.authors)
     n_words = count_words(text)  # scripts without spaces segmented (pipelines.words)
-    if not _enough(text) or (n_words < UNMARKED_MIN_WORDS and not marked):
+    # whether the page is an article is judged on the pick, before the line model added lines
+    # to it (a listing page's teasers must not make it one) or dropped some
+    pick = text if choice.pick_lines is choice.lines else join_lines(choice.pick_lines)
+    pick_words = n_words if pick is text else count_words(pick)
+    if not _enough(pick) or (pick_words < UNMARKED_MIN_WORDS and not marked) or not text:
         return None
     reasons = teaser_reasons(meta, choice.teaser_line, n_words)
     return Article(
@@ -267,24 +278,27 @@ def choose(
     yet are run only when the pick disagrees with it enough to be overruled (about 1 page in 9).
     """
     title, authors = fields.title or "", fields.authors
-    first_raw = lines_of(doc.body) if doc is not None else []
-    first = clean_lines(mark_links(first_raw, anchors), title=title, authors=authors)
+    first_raw = mark_links(lines_of(doc.body) if doc is not None else [], anchors)
+    first = clean_lines(first_raw, title=title, authors=authors)
     words_first = sum(line.words for line in first.lines)
     words: dict[str, int | None] = {"trafilatura": words_first, "readability": None}
     page_words = _page_words(tree)
     found: dict[str, Cleaned] = {PRECISION: first}
+    raws: dict[str, list[Line]] = {PRECISION: first_raw}  # before cleaning, for the line model
 
     def run_readability() -> tuple[Cleaned, list[Line]]:
         raw = readability_lines(lxml.html.tostring(tree, encoding="unicode"))
-        cleaned = clean_lines(mark_links(raw, anchors), title=title, authors=authors)
+        raws[READABILITY_MODE] = mark_links(raw, anchors)
+        cleaned = clean_lines(raws[READABILITY_MODE], title=title, authors=authors)
         words["readability"] = sum(line.words for line in cleaned.lines)
         found[READABILITY_MODE] = cleaned
         return cleaned, raw
 
     def run_mode(mode: str, options: dict[str, Any]) -> Cleaned:
         wider_doc: Any = trafilatura.bare_extraction(tree, url=url or None, **options)
-        wider_raw = lines_of(wider_doc.body) if wider_doc is not None else []
-        cleaned = clean_lines(mark_links(wider_raw, anchors), title=title, authors=authors)
+        wider_raw = mark_links(lines_of(wider_doc.body) if wider_doc is not None else [], anchors)
+        raws[mode] = wider_raw
+        cleaned = clean_lines(wider_raw, title=title, authors=authors)
         words[f"trafilatura-{mode}"] = sum(line.words for line in cleaned.lines)
         found[mode] = cleaned
         return cleaned
@@ -310,23 +324,61 @@ def choose(
                 and any(_new_sentence(line, grams) for line in wider.lines)
             ):
                 chosen, grams, pick = wider, wider_grams, mode
+    lines = found[pick].lines
     if html is not None:
-        pick = _judged(pick, found, html, words, run_readability, run_mode)
+        judge = judge_text(html)
+        pick = _judged(pick, found, judge, words, run_readability, run_mode)
+        page = LinePage(
+            raw=raws,
+            clean={},
+            pick=pick,
+            judge=judge,
+            page_words=page_words,
+            title=title,
+            context={},
+        )
+        lines = _decided(page, found, tree, run_readability, run_mode)
     label = f"{TRAFILATURA}+{READABILITY}" if pick == READABILITY_MODE else TRAFILATURA
-    return Choice(found[pick].lines, label, found[pick].teaser_line, words)
+    return Choice(lines, label, found[pick].teaser_line, words, found[pick].lines)
+
+
+def _decided(
+    page: LinePage,
+    found: dict[str, Cleaned],
+    tree: etree._Element,
+    run_readability: Callable[[], tuple[Cleaned, list[Line]]],
+    run_mode: Callable[[str, dict[str, Any]], Cleaned],
+) -> list[Line]:
+    """The pick's lines as the line model (``extract_linemodel``) edits them: all candidates
+    are run, the model drops lines of the pick and adds new lines of the others. ``page``
+    holds the raw lines found so far (filled in here), the pick, the judge's text."""
+    pick = page.pick
+    if load_line_model() is None or not found[pick].lines:
+        return found[pick].lines
+    if READABILITY_MODE not in found:
+        run_readability()
+    for mode, options in WIDER_MODES:
+        if mode not in found:
+            run_mode(mode, options)
+    page = replace(
+        page,
+        clean={name: cleaned.lines for name, cleaned in found.items()},
+        context=dom_context(tree),
+    )
+    decided = decide_lines(page)
+    return found[pick].lines if decided is None else decided
 
 
 def _judged(
     pick: str,
     found: dict[str, Cleaned],
-    html: str,
+    judge: str,
     words: dict[str, int | None],
     run_readability: Callable[[], tuple[Cleaned, list[Line]]],
     run_mode: Callable[[str, dict[str, Any]], Cleaned],
 ) -> str:
     """The pick, or the candidate the judge's text agrees with clearly better (``overrule``).
     Candidates not run yet are run only when the pick's agreement leaves room to be overruled."""
-    judge = judge_text(html)
     words["resiliparse"] = len(judge.split())
     if not judge.strip():
         return pick

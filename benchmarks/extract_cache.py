@@ -60,7 +60,7 @@ def _types(tree: Any) -> list[str]:
 def page_record(url: str, body: bytes) -> dict[str, Any]:
     rec: dict[str, Any] = {}
     t0 = time.process_time()
-    article = ex.extract(url, HEADERS, body)
+    article = ex.extract(url, HEADERS, body, line_model=True)
     rec["shipped"] = article.text if article else ""
     rec["shipped_cpu"] = time.process_time() - t0
     parsed = ex._parse(HEADERS, body)

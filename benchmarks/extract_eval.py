@@ -127,8 +127,11 @@ def in_half(page_id: str, half: int | None) -> bool:
     return hashlib.sha256(page_id.encode()).digest()[0] % 2 == half
 
 
+LINE_MODEL = False  # --line-model: extract() with the learned line model
+
+
 def shipped(url: str, body: bytes) -> tuple[str, dict[str, Any]]:
-    article = extract(url, HEADERS, body)
+    article = extract(url, HEADERS, body, line_model=LINE_MODEL)
     if article is None:
         return "", {"extractor": None, "truncated": False}
     return article.text, {"extractor": article.extractor, "truncated": article.truncated}
@@ -285,13 +288,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, default=None, help="first N pages only")
     parser.add_argument("--half", type=int, choices=(0, 1), default=None, help="one fixed half")
     parser.add_argument("--baselines", action="store_true", help="also score plain trafilatura")
+    parser.add_argument(
+        "--line-model", action="store_true", help="with the line model (NEWSARC_EXTRACT_LINE_MODEL)"
+    )
     parser.add_argument("--no-write", action="store_true", help="print, do not write results")
     args = parser.parse_args(argv)
+    global LINE_MODEL
+    LINE_MODEL = args.line_model
     sets = ("aeb", "wcxb") if args.set == "both" else (args.set,)
     if args.data is not None and len(sets) > 1:
         parser.error("--data needs --set aeb or --set wcxb")
     now = datetime.now(UTC)
     report: dict[str, Any] = {"date": now.isoformat(timespec="seconds"), "machine": machine()}
+    report["line_model"] = LINE_MODEL
     if args.half is not None:
         report["half"] = args.half
     for set_name in sets:

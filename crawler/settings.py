@@ -99,6 +99,7 @@ NEWSARC_EVENT = None  # the EventSpec being crawled (set by the event spider fro
 NEWSARC_EVENT_DIR = None  # this event's directory (default <output>/<slug>)
 NEWSARC_CRAWL_ID = None  # id of this crawl (default: its UTC start, e.g. 20250401T120000Z)
 NEWSARC_EXTRACT_WORKERS = 0  # extraction processes (0: one per CPU)
+NEWSARC_EXTRACT_LINE_MODEL = False  # learned line model edits the text: +0.005 F1, +65 % CPU
 NEWSARC_FRONTIER_DISK = True  # queued requests on disk (crawler/scheduler.py): flat memory
 NEWSARC_FRONTIER_DIR = None  # where the frontier's temporary directory goes (default: system temp)
 NEWSARC_MALLOC_TRIM_INTERVAL = 10.0  # seconds between malloc_trim calls (crawler/memory.py; 0: off)

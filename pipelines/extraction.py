@@ -59,12 +59,14 @@ class ExtractionPipeline:
         health: HealthExtension | None = None,
         *,
         gate: bool = True,
+        line_model: bool = False,
     ) -> None:
         self.workers = workers
         self.stats = stats
         self.scorer = scorer
         self.health = health  # gets every analysed page's extraction signals
         self.gate = gate  # skip extraction of pages lacking a required term (relevance/gate.py)
+        self.line_model = line_model  # the learned line model edits the text (extract_linemodel)
         self.pool: LoopPool | None = None
 
     @classmethod
@@ -77,6 +79,7 @@ class ExtractionPipeline:
             event_scorer(settings),
             crawler.get_extension(HealthExtension),
             gate=settings.getbool("NEWSARC_RELEVANCE_GATE", True),
+            line_model=settings.getbool("NEWSARC_EXTRACT_LINE_MODEL", False),
         )
 
     def open_spider(self) -> None:
@@ -124,7 +127,9 @@ class ExtractionPipeline:
     async def _in_pool(self, page: Page, *, links: bool) -> PageAnalysis:
         assert self.pool is not None
         hints = hints_for(page.source, page.discovered_date)
-        run = functools.partial(analyse_page, links=links, gate=self.gate)
+        run = functools.partial(
+            analyse_page, links=links, gate=self.gate, line_model=self.line_model
+        )
         result: PageAnalysis = await self.pool.run(
             run, page.url, _headers(page), page.body, hints, self.scorer
         )

@@ -39,12 +39,15 @@ def analyse(
     body: bytes,
     hints: Hints | None = None,
     scorer: RelevanceScorer | None = None,
+    *,
+    line_model: bool = False,
 ) -> Analysis | None:
     """Extract the article, score it, sign it if on-event; None when the page has no article."""
     from pipelines.extract.extractor import extract
 
     gate = _Gate(scorer)
-    return _judge(extract(url, headers, body, hints=hints, keep=gate.keep), gate)
+    article = extract(url, headers, body, hints=hints, keep=gate.keep, line_model=line_model)
+    return _judge(article, gate)
 
 
 def analyse_page(
@@ -56,6 +59,7 @@ def analyse_page(
     *,
     links: bool = True,
     gate: bool = True,
+    line_model: bool = False,
 ) -> PageAnalysis:
     """``analyse`` plus the page's links, from one parse of the page (the crawl's workers).
 
@@ -65,7 +69,14 @@ def analyse_page(
 
     judge = _Gate(scorer, gate=gate)
     article, found = extract_page(
-        url, headers, body, hints=hints, links=links, keep=judge.keep, prefilter=judge.possible
+        url,
+        headers,
+        body,
+        hints=hints,
+        links=links,
+        keep=judge.keep,
+        prefilter=judge.possible,
+        line_model=line_model,
     )
     return PageAnalysis(
         _judge(article, judge),

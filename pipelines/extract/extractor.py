@@ -96,6 +96,7 @@ def extract(
     hints: Hints | None = None,
     now: datetime | None = None,
     keep: Keep | None = None,
+    line_model: bool = False,
 ) -> Article | None:
     """The article in an HTML response, or None (not HTML, no article text, unparseable).
 
@@ -104,8 +105,14 @@ def extract(
     after the text, ~1.5 ms): an article it refuses comes back with ``language=None``, for a
     caller that drops it anyway (the crawl's off-event pages). Never raises on bad input:
     malformed markup, wrong charsets, binary bodies and empty pages give None.
+
+    ``line_model`` lets the learned line model (``extract_linemodel``) edit the chosen text:
+    better text on varied sites (WCXB word F1 0.9432 -> 0.9483 out of fold), for about 65 % more
+    CPU per extracted page (every candidate extractor runs); off by default, as in a crawl.
     """
-    return extract_page(url, headers, body, hints=hints, now=now, links=False, keep=keep)[0]
+    return extract_page(
+        url, headers, body, hints=hints, now=now, links=False, keep=keep, line_model=line_model
+    )[0]
 
 
 def extract_page(
@@ -118,6 +125,7 @@ def extract_page(
     links: bool = True,
     keep: Keep | None = None,
     prefilter: Prefilter | None = None,
+    line_model: bool = False,
 ) -> tuple[Article | None, list[Link]]:
     """The article (as ``extract``) and the page's links (as ``links.extract_links``), from one
     parse: the links are read before extraction cleans the tree. For the crawl's workers, which
@@ -148,7 +156,7 @@ def extract_page(
         strip_furniture(tree)  # the links are read; the article is never in there
         if prefilter is not None and not prefilter(page_texts(tree, hints)):
             return None, found
-        article = _article(url, tree, encoding, hints, now, texts, html)
+        article = _article(url, tree, encoding, hints, now, texts, html, line_model)
     except (ValueError, etree.LxmlError, RecursionError, LookupError) as exc:
         log.debug("extraction failed for %s: %r", url, exc)
         return None, found
@@ -220,13 +228,14 @@ def _article(
     now: datetime | None,
     anchor_texts: list[str] | None = None,
     page_html: str | None = None,
+    line_model: bool = False,
 ) -> Article | None:
     meta = page_meta(tree, url)
     anchors = _anchors(tree, anchor_texts)
     prepare(tree)
     doc = trafilatura.bare_extraction(tree, url=url, favor_precision=True, include_comments=False)
     fields = resolve_fields(meta, hints, tree, url, now)
-    choice = choose(anchors, doc, tree, fields, url, page_html)
+    choice = choose(anchors, doc, tree, fields, url, page_html, line_model=line_model)
     text = join_lines(choice.lines)
     marked = bool(meta.article_signals or fields.authors)
     n_words = count_words(text)  # scripts without spaces segmented (pipelines.words)
@@ -263,10 +272,13 @@ def choose(
     fields: Fields,
     url: str = "",
     html: str | None = None,
+    *,
+    line_model: bool = False,
 ) -> Choice:
     """Trafilatura's cleaned lines in precision mode; readability's if they are more than twice
     as many words; else trafilatura in a wider mode (default, then recall) if it adds new text;
-    then, given the page's ``html``, the judge (``extract_judge``) may overrule that pick.
+    then, given the page's ``html``, the judge (``extract_judge``) may overrule that pick, and
+    with ``line_model`` the learned line model edits the pick's lines (``_decided``).
 
     Readability's output is part of the page's text, so when trafilatura already has half the
     words of the whole page readability cannot win and is not run (about half of all pages).
@@ -328,16 +340,18 @@ def choose(
     if html is not None:
         judge = judge_text(html)
         pick = _judged(pick, found, judge, words, run_readability, run_mode)
-        page = LinePage(
-            raw=raws,
-            clean={},
-            pick=pick,
-            judge=judge,
-            page_words=page_words,
-            title=title,
-            context={},
-        )
-        lines = _decided(page, found, tree, run_readability, run_mode)
+        lines = found[pick].lines
+        if line_model:
+            page = LinePage(
+                raw=raws,
+                clean={},
+                pick=pick,
+                judge=judge,
+                page_words=page_words,
+                title=title,
+                context={},
+            )
+            lines = _decided(page, found, tree, run_readability, run_mode)
     label = f"{TRAFILATURA}+{READABILITY}" if pick == READABILITY_MODE else TRAFILATURA
     return Choice(lines, label, found[pick].teaser_line, words, found[pick].lines)
 

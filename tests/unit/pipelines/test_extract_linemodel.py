@@ -175,9 +175,13 @@ def test_decide_without_a_pick_or_a_model_keeps_the_pick() -> None:
 def _wcxb(page_id: str, monkeypatch: pytest.MonkeyPatch, model: bool) -> tuple[str, str]:
     record = json.loads((WCXB / f"{page_id}.json").read_text(encoding="utf-8"))
     body = gzip.decompress((WCXB / f"{page_id}.html.gz").read_bytes())
-    if not model:
+    if not model:  # off by default; and a missing model file leaves the pick as it was
         monkeypatch.setattr(extractor, "load_line_model", lambda: None)
-    article = extractor.extract(record["url"], {"Content-Type": "text/html"}, body)
+        plain = extractor.extract(record["url"], {"Content-Type": "text/html"}, body)
+        assert plain is not None
+    article = extractor.extract(record["url"], {"Content-Type": "text/html"}, body, line_model=True)
+    if not model:
+        assert plain.text == article.text
     assert article is not None  # with or without the model, the page has text
     return article.text, record["ground_truth"]["main_content"]
 

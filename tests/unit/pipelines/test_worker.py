@@ -95,3 +95,31 @@ def test_a_page_that_is_no_article_still_gives_its_links() -> None:
         ("http://news.test/x/b.html", "B", True),
     )
     assert analyse_page("http://news.test/", {"content-type": "image/png"}, b"\x89PNG").links == ()
+
+
+def test_the_line_model_setting_reaches_the_workers_extraction() -> None:
+    """NEWSARC_EXTRACT_LINE_MODEL (off by default) is passed to every page's extraction, and the
+    worker extracts what ``extract(..., line_model=...)`` extracts."""
+    import gzip
+    import json
+    from pathlib import Path
+
+    from scrapy.utils.test import get_crawler
+
+    from pipelines.extraction import ExtractionPipeline
+
+    assert ExtractionPipeline.from_crawler(get_crawler()).line_model is False
+    crawler = get_crawler(settings_dict={"NEWSARC_EXTRACT_LINE_MODEL": True})
+    assert ExtractionPipeline.from_crawler(crawler).line_model is True
+    data = Path(__file__).parents[2] / "data" / "extract" / "wcxb"
+    url = json.loads((data / "4584.json").read_text(encoding="utf-8"))["url"]
+    body = gzip.decompress((data / "4584.html.gz").read_bytes())
+    headers = {"Content-Type": "text/html"}
+    texts = {}
+    for on in (False, True):
+        found = analyse_page(url, headers, body, line_model=on).analysis
+        article = extract(url, headers, body, line_model=on)
+        assert found is not None and article is not None
+        assert found.article.text == article.text
+        texts[on] = article.text
+    assert texts[False] != texts[True]  # on this page the model changes the text (its test)

@@ -33,7 +33,7 @@ from pipelines.dedup.bandmap import BandMap
 from pipelines.dedup.canonical import url_key
 from pipelines.dedup.lsh import GROW_ROWS, NEAR, WORDS, MinHashMatrix, grown
 from pipelines.dedup.signatures import NUM_PERM, Signatures, array, h32
-from pipelines.dedup.store import Store
+from pipelines.dedup.store import Store, StoryRow
 
 Kind = Literal["unique", "url", "exact", "near", "rewrite", "revision"]
 REWRITE_CHECKS = 8  # candidates checked in full for a rewrite, best content-word Jaccard first
@@ -66,7 +66,7 @@ class DedupIndex:
     (``BandMap``) and three columns of every document (language, canonical document, story),
     ~1.6 KB a document; all rebuilt from the file on open."""
 
-    def __init__(self, path: str | os.PathLike[str] | None = None, commit_every: int = 200):
+    def __init__(self, path: str | os.PathLike[str] | None = None, commit_every: int = 1000):
         self.store = Store(path, commit_every=commit_every)
         self.shingles = MinHashMatrix(NUM_PERM)
         self.words = MinHashMatrix(NUM_PERM)
@@ -213,7 +213,7 @@ class DedupIndex:
             story_id = best
             row = self.store.story(story_id)
             start, end = _span(row["start"], row["end"], day)
-            merged = stories.merged(stories.Profile.from_bytes(row["profile"]), profile)
+            merged = stories.merged(_profile(row), profile)
             self.store.update_story(story_id, start, end, row["n"] + 1, merged.to_bytes())
         term_day = UNDATED if day is None else int(day)
         self.store.add_story_terms(terms, term_day, story_id)
@@ -259,9 +259,9 @@ class DedupIndex:
         best: tuple[float, int] | None = None
         for story_id in self.store.story_candidates(terms, lo, hi)[:STORY_CHECKS]:
             row = self.store.story(story_id)
-            if row["lang"] != lang or not stories.in_time(day, row["start"], row["end"]):
+            if row.lang != lang or not stories.in_time(day, row.start, row.end):
                 continue
-            cosine = stories.matches(profile, stories.Profile.from_bytes(row["profile"]))
+            cosine = stories.matches(profile, _profile(row))
             if cosine is not None and (best is None or cosine > best[0]):
                 best = (cosine, story_id)
         return None if best is None else best[1]
@@ -293,6 +293,14 @@ class _Columns:
 
     def story(self, rowid: int) -> int:
         return int(self.data[rowid, 2])
+
+
+def _profile(row: StoryRow) -> stories.Profile:
+    """A story's profile, parsed once per change (kept on the cached row)."""
+    if row.parsed is None:
+        row.parsed = stories.Profile.from_bytes(row.profile)
+    parsed: stories.Profile = row.parsed
+    return parsed
 
 
 def _verdict(kind: str, of: str | None, score: float, story: str, cross: str) -> DedupVerdict:

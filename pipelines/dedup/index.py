@@ -158,8 +158,8 @@ class DedupIndex:
         if found.kind != "unique" and self._same_language(found.rowid, sig):
             return found
         found = _Match("unique", None, found.score if found.kind == "unique" else 0.0)
-        words_found = self.word_bands.candidates(words, word_keys, CANDIDATE_LIMIT)
-        rewrite = self._rewrite(sig, sorted(set(words_found) | set(near)))
+        rows, scores = self.word_bands.scored_candidates(words, word_keys, CANDIDATE_LIMIT)
+        rewrite = self._rewrite(sig, *self._with(words, rows, scores, near))
         if rewrite is not None and self._same_language(rewrite.rowid, sig):
             return rewrite
         return found
@@ -184,18 +184,32 @@ class DedupIndex:
             return _Match("near", candidates[best], float(scores[best]))
         return _Match("unique", None, float(scores[best]))
 
-    def _rewrite(self, sig: Signatures, candidates: list[int]) -> _Match | None:
-        if not candidates:
+    def _with(self, words: np.ndarray, rows: np.ndarray, scores: np.ndarray, near: list[int]
+              ) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+        """The word candidates (ascending ``rows`` with their ``scores``) and the near ones, in
+        ascending row order, with the content-word estimates of all."""
+        extra = np.setdiff1d(np.asarray(near, dtype=np.int64), rows)
+        if not len(extra):
+            return rows, scores
+        merged = np.concatenate((rows, extra))
+        order = np.argsort(merged, kind="stable")
+        return merged[order], np.concatenate((scores, self.words.estimates(words, extra)))[order]
+
+    def _rewrite(self, sig: Signatures, candidates: np.ndarray, scores: np.ndarray
+                 ) -> _Match | None:  # fmt: skip
+        """The best rewrite among ``candidates`` (ascending rows; ``scores``: estimated Jaccard
+        of their content words with the article's)."""
+        if not len(candidates):
             return None
-        scores = self.words.estimates(array(sig.words), candidates)
         order = np.argsort(-scores, kind="stable")[:REWRITE_CHECKS]
         best: _Match | None = None
         for i in order:
             if scores[i] < rules.REWRITE_CANDIDATE:
                 break
-            evidence = rules.rewrite_evidence(sig, self.store.sig(candidates[i]))
+            rowid = int(candidates[i])
+            evidence = rules.rewrite_evidence(sig, self.store.sig(rowid))
             if evidence.is_rewrite and (best is None or evidence.aligned > best.score):
-                best = _Match("rewrite", candidates[i], evidence.aligned)
+                best = _Match("rewrite", rowid, evidence.aligned)
         return best
 
     def _story(self, doc_id: str, day: float | None, sig: Signatures, root: int | None) -> int:

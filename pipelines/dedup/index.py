@@ -188,7 +188,12 @@ class DedupIndex:
               ) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
         """The word candidates (ascending ``rows`` with their ``scores``) and the near ones, in
         ascending row order, with the content-word estimates of all."""
-        extra = np.setdiff1d(np.asarray(near, dtype=np.int64), rows)
+        if not near:
+            return rows, scores
+        extra = np.asarray(near, dtype=np.int64)  # distinct rows (``BandMap.candidates``)
+        if len(rows):
+            at = np.minimum(np.searchsorted(rows, extra), len(rows) - 1)
+            extra = extra[rows[at] != extra]  # not among the word candidates
         if not len(extra):
             return rows, scores
         merged = np.concatenate((rows, extra))

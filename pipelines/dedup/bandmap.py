@@ -126,6 +126,47 @@ class BandMap:
         """Documents sharing a band with MinHash ``values`` (band ``keys``): ordered by the band
         key they share first (as a signed 64-bit integer), then by row, each once; the first
         ``limit`` of them (a flood of identical bands is cut off)."""
+        band, found = self._verified(values, keys)
+        return _ordered(band, found, keys, limit).tolist()
+
+    def scored_candidates(self, values: np.ndarray, keys: np.ndarray, limit: int
+                          ) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+        """The documents of ``candidates`` in ascending row order (int64) and each one's
+        estimated Jaccard with ``values`` (``MinHashMatrix.estimates``), for a caller that needs
+        no order: the rewrite layer, which at a million documents gets thousands of weak
+        candidates. Their MinHash rows are gathered once (for the band check and the estimate:
+        the random reads of the matrix are most of the cost), and ordered by key only when more
+        than ``limit`` are found."""
+        band, found = self._entries(keys)
+        if not len(found):
+            return found, np.zeros(0)
+        rows, inverse = np.unique(found, return_inverse=True)
+        block = self.matrix.data[rows]
+        width = self.bands.rows
+        cols = band[:, None] * width + np.arange(width)
+        same = (block[inverse[:, None], cols] == values[cols]).all(axis=1)
+        kept = np.zeros(len(rows), dtype=bool)
+        kept[inverse[same]] = True
+        if np.count_nonzero(kept) > limit:
+            chosen = _ordered(band[same], found[same], keys, limit)
+            kept[:] = False
+            kept[np.searchsorted(rows, chosen)] = True
+        block = block[kept]
+        return rows[kept], np.count_nonzero(block == values, axis=1) / self.matrix.width
+
+    def _verified(self, values: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(band, document) of every entry sharing a band with ``values``, pending ones too."""
+        band, found = self._entries(keys)
+        if not len(found):
+            return band, found
+        rows = self.bands.rows
+        cols = band[:, None] * rows + np.arange(rows)
+        same = (self.matrix.data[found[:, None], cols] == values[cols]).all(axis=1)
+        return band[same], found[same]
+
+    def _entries(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(band, document) of the entries, merged or pending, that may share a band key (their
+        check matches); not yet checked against the MinHash values."""
         band, found = self._stored(keys)
         extra_band: list[int] = []
         extra_docs: list[int] = []
@@ -141,17 +182,7 @@ class BandMap:
         if extra_docs:
             band = np.concatenate((band, np.asarray(extra_band, dtype=np.int64)))
             found = np.concatenate((found, np.asarray(extra_docs, dtype=np.int64)))
-        if not len(found):
-            return []
-        rows = self.bands.rows
-        cols = band[:, None] * rows + np.arange(rows)
-        same = (self.matrix.data[found[:, None], cols] == values[cols]).all(axis=1)
-        band, found = band[same], found[same]
-        if len(found) == 1:
-            return [int(found[0])]
-        found = found[np.lexsort((found, keys.view(np.int64)[band]))]  # by signed key, row
-        _, first = np.unique(found, return_index=True)
-        return found[np.sort(first)][:limit].tolist()
+        return band, found
 
     def _stored(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(band, document) of the merged entries in the buckets of ``keys`` whose check
@@ -167,3 +198,13 @@ class BandMap:
         band = np.repeat(np.arange(len(keys)), counts)
         hit = self.checks[idx] == (keys & CHECK_MASK).astype(np.uint16)[band]
         return band[hit], self.docs[idx[hit]].astype(np.int64)
+
+
+def _ordered(band: np.ndarray, found: np.ndarray, keys: np.ndarray, limit: int) -> np.ndarray:
+    """Documents by the (signed) key of the band they share, then by row, each once; the first
+    ``limit``."""
+    if len(found) <= 1:
+        return found
+    found = found[np.lexsort((found, keys.view(np.int64)[band]))]  # by signed key, row
+    _, first = np.unique(found, return_index=True)
+    return found[np.sort(first)][:limit]

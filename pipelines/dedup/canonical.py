@@ -59,6 +59,14 @@ INDEX_FILES = re.compile(r"/(?:index|default)\.(?:html?|php|aspx?|shtml)$", re.I
 AMP_SEGMENT = re.compile(r"/amp(?=/|$)", re.IGNORECASE)
 AMP_SUFFIX = re.compile(r"\.amp(\.html?)$", re.IGNORECASE)
 DEFAULT_PORTS = {"http": 80, "https": 443}
+# A URL that cleaning leaves as it is but for the host's variant prefixes and ``_path``: http(s),
+# a lower-case host name (letters, digits, inner hyphens), no port, user, query or fragment, and
+# a path of non-empty segments of unreserved characters, none starting with a dot (w3lib
+# neither escapes nor resolves anything in it). Most article URLs; ``url_key`` takes them
+# without w3lib and URL parsing (~20x faster; tests compare both ways on generated URLs).
+_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+_SEGMENT = r"[A-Za-z0-9_~-]+(?:\.[A-Za-z0-9_~-]*)*"
+SIMPLE_URL = re.compile(rf"https?://({_LABEL}(?:\.{_LABEL})*)((?:/{_SEGMENT})*/?)\Z", re.ASCII)
 
 
 def canonical_url(url: str) -> str:
@@ -87,6 +95,22 @@ def url_key(url: str, rel_canonical: str | None = None) -> str:
     chosen = url
     if rel_canonical and same_site(url, rel_canonical):
         chosen = rel_canonical
+    simple = SIMPLE_URL.match(chosen)
+    if simple is not None:
+        host, path = simple[1], simple[2] or "/"
+        if host.startswith(VARIANT_HOST_PREFIXES):
+            host = _host(host, keep_www=False)
+        low = path.lower()
+        if "amp" in low or "index." in low or "default." in low:
+            path = _path(path)
+        elif len(path) > 1:
+            path = path.rstrip("/")
+        return host + path
+    return _url_key(chosen)
+
+
+def _url_key(chosen: str) -> str:
+    """``url_key`` of any URL (the general way, through w3lib)."""
     cleaned = canonical_url(chosen)
     try:
         parts = urlsplit(cleaned)

@@ -33,7 +33,7 @@ from pipelines.dedup.bandmap import BandMap
 from pipelines.dedup.canonical import url_key
 from pipelines.dedup.lsh import GROW_ROWS, NEAR, WORDS, MinHashMatrix, grown
 from pipelines.dedup.signatures import NUM_PERM, Signatures, array, h32
-from pipelines.dedup.store import Store
+from pipelines.dedup.store import Store, StoryRow
 
 Kind = Literal["unique", "url", "exact", "near", "rewrite", "revision"]
 REWRITE_CHECKS = 8  # candidates checked in full for a rewrite, best content-word Jaccard first
@@ -66,7 +66,7 @@ class DedupIndex:
     (``BandMap``) and three columns of every document (language, canonical document, story),
     ~1.6 KB a document; all rebuilt from the file on open."""
 
-    def __init__(self, path: str | os.PathLike[str] | None = None, commit_every: int = 200):
+    def __init__(self, path: str | os.PathLike[str] | None = None, commit_every: int = 1000):
         self.store = Store(path, commit_every=commit_every)
         self.shingles = MinHashMatrix(NUM_PERM)
         self.words = MinHashMatrix(NUM_PERM)
@@ -158,8 +158,8 @@ class DedupIndex:
         if found.kind != "unique" and self._same_language(found.rowid, sig):
             return found
         found = _Match("unique", None, found.score if found.kind == "unique" else 0.0)
-        words_found = self.word_bands.candidates(words, word_keys, CANDIDATE_LIMIT)
-        rewrite = self._rewrite(sig, sorted(set(words_found) | set(near)))
+        rows, scores = self.word_bands.scored_candidates(words, word_keys, CANDIDATE_LIMIT)
+        rewrite = self._rewrite(sig, *self._with(words, rows, scores, near))
         if rewrite is not None and self._same_language(rewrite.rowid, sig):
             return rewrite
         return found
@@ -184,18 +184,37 @@ class DedupIndex:
             return _Match("near", candidates[best], float(scores[best]))
         return _Match("unique", None, float(scores[best]))
 
-    def _rewrite(self, sig: Signatures, candidates: list[int]) -> _Match | None:
-        if not candidates:
+    def _with(self, words: np.ndarray, rows: np.ndarray, scores: np.ndarray, near: list[int]
+              ) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+        """The word candidates (ascending ``rows`` with their ``scores``) and the near ones, in
+        ascending row order, with the content-word estimates of all."""
+        if not near:
+            return rows, scores
+        extra = np.asarray(near, dtype=np.int64)  # distinct rows (``BandMap.candidates``)
+        if len(rows):
+            at = np.minimum(np.searchsorted(rows, extra), len(rows) - 1)
+            extra = extra[rows[at] != extra]  # not among the word candidates
+        if not len(extra):
+            return rows, scores
+        merged = np.concatenate((rows, extra))
+        order = np.argsort(merged, kind="stable")
+        return merged[order], np.concatenate((scores, self.words.estimates(words, extra)))[order]
+
+    def _rewrite(self, sig: Signatures, candidates: np.ndarray, scores: np.ndarray
+                 ) -> _Match | None:  # fmt: skip
+        """The best rewrite among ``candidates`` (ascending rows; ``scores``: estimated Jaccard
+        of their content words with the article's)."""
+        if not len(candidates):
             return None
-        scores = self.words.estimates(array(sig.words), candidates)
         order = np.argsort(-scores, kind="stable")[:REWRITE_CHECKS]
         best: _Match | None = None
         for i in order:
             if scores[i] < rules.REWRITE_CANDIDATE:
                 break
-            evidence = rules.rewrite_evidence(sig, self.store.sig(candidates[i]))
+            rowid = int(candidates[i])
+            evidence = rules.rewrite_evidence(sig, self.store.sig(rowid))
             if evidence.is_rewrite and (best is None or evidence.aligned > best.score):
-                best = _Match("rewrite", candidates[i], evidence.aligned)
+                best = _Match("rewrite", rowid, evidence.aligned)
         return best
 
     def _story(self, doc_id: str, day: float | None, sig: Signatures, root: int | None) -> int:
@@ -213,7 +232,7 @@ class DedupIndex:
             story_id = best
             row = self.store.story(story_id)
             start, end = _span(row["start"], row["end"], day)
-            merged = stories.merged(stories.Profile.from_bytes(row["profile"]), profile)
+            merged = stories.merged(_profile(row), profile)
             self.store.update_story(story_id, start, end, row["n"] + 1, merged.to_bytes())
         term_day = UNDATED if day is None else int(day)
         self.store.add_story_terms(terms, term_day, story_id)
@@ -259,9 +278,9 @@ class DedupIndex:
         best: tuple[float, int] | None = None
         for story_id in self.store.story_candidates(terms, lo, hi)[:STORY_CHECKS]:
             row = self.store.story(story_id)
-            if row["lang"] != lang or not stories.in_time(day, row["start"], row["end"]):
+            if row.lang != lang or not stories.in_time(day, row.start, row.end):
                 continue
-            cosine = stories.matches(profile, stories.Profile.from_bytes(row["profile"]))
+            cosine = stories.matches(profile, _profile(row))
             if cosine is not None and (best is None or cosine > best[0]):
                 best = (cosine, story_id)
         return None if best is None else best[1]
@@ -293,6 +312,14 @@ class _Columns:
 
     def story(self, rowid: int) -> int:
         return int(self.data[rowid, 2])
+
+
+def _profile(row: StoryRow) -> stories.Profile:
+    """A story's profile, parsed once per change (kept on the cached row)."""
+    if row.parsed is None:
+        row.parsed = stories.Profile.from_bytes(row.profile)
+    parsed: stories.Profile = row.parsed
+    return parsed
 
 
 def _verdict(kind: str, of: str | None, score: float, story: str, cross: str) -> DedupVerdict:

@@ -92,7 +92,7 @@ class MinHashMatrix:
             self.data[rowids] = values
             self.count += len(rowids)
 
-    def estimates(self, values: np.ndarray, rowids: list[int]) -> np.ndarray:
+    def estimates(self, values: np.ndarray, rowids: list[int] | np.ndarray) -> np.ndarray:
         """Estimated Jaccard of ``values`` with each of ``rowids``."""
         rows = self.data[np.asarray(rowids, dtype=np.int64)]
         return np.count_nonzero(rows == values, axis=1) / self.width

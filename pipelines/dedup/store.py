@@ -13,10 +13,13 @@ from __future__ import annotations
 import os
 import sqlite3
 import time
+from collections import OrderedDict
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from pipelines.dedup.signatures import FIELDS, Signatures
+from pipelines.dedup.terms import TermIndex
 
 SCHEMA_VERSION = "3"  # 2: languages and stories across them (added to a version-1 file on open)
 # 3: no band tables (dropped from a version-2 file on open: rebuilt in memory from the MinHashes)
@@ -52,6 +55,35 @@ CREATE TABLE IF NOT EXISTS story_terms(term INTEGER, day INTEGER, story INTEGER,
 """
 BAND_TABLES = ("near_bands", "word_bands")  # of version 2 files, dropped on open
 STORY_TERM_LIMIT = 5000
+TERM_TABLES = ("story_terms", "cross_terms")
+# stories kept (most recently used): ~2.5 KB each; a 9-day window holds ~13,000 at 1M documents
+STORY_CACHE = 1 << 15
+
+
+@dataclass
+class StoryRow:
+    """A row of ``stories`` as the index reads it (kept in ``Store``'s cache: a story the
+    matcher scores is read from SQLite once, not once per article). ``parsed`` is free for the
+    caller to keep what it derives from ``profile`` (cleared when the profile changes)."""
+
+    id: int
+    label: str
+    start: float | None
+    end: float | None
+    n: int
+    profile: bytes
+    lang: str
+    cross: bytes
+    cross_label: str | None
+    parsed: Any = field(default=None, compare=False)
+
+    @property
+    def cross_or_label(self) -> str:
+        """Its story across languages (its own label when not linked)."""
+        return self.label if self.cross_label is None else self.cross_label
+
+    def __getitem__(self, name: str) -> Any:
+        return getattr(self, name)
 
 
 class Store:
@@ -60,7 +92,7 @@ class Store:
     def __init__(
         self,
         path: str | os.PathLike[str] | None,
-        commit_every: int = 200,
+        commit_every: int = 1000,
         commit_seconds: float = 1.0,
     ):
         self.commit_every = commit_every
@@ -68,17 +100,29 @@ class Store:
         self.pending = 0
         self.last_commit = time.monotonic()
         target = ":memory:" if path is None else os.fspath(path)
+        self.stories: OrderedDict[int, StoryRow] = OrderedDict()  # LRU cache of ``stories``
         self.db = sqlite3.connect(target, isolation_level=None)
         self.db.row_factory = sqlite3.Row
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.execute("PRAGMA temp_store=MEMORY")
-        self.db.execute("PRAGMA cache_size=-65536")  # 64 MiB: band tables are random-access
+        self.db.execute("PRAGMA cache_size=-65536")  # 64 MiB
+        # checkpoint every 8,192 pages (32 MiB of WAL), not every 1,000: a page of the random-access
+        # indexes (doc ids, digests, URL keys, terms) changed by many batches is copied once
+        self.db.execute("PRAGMA wal_autocheckpoint=8192")
         self.db.executescript(SCHEMA)
         self._migrate()
         self.db.execute(
             "INSERT OR REPLACE INTO meta(key, value) VALUES ('schema', ?)", (SCHEMA_VERSION,)
         )
+        # the term tables, in memory too (``terms``): what story matching asks of them
+        self.terms = {table: TermIndex() for table in TERM_TABLES}
+        self.added_terms: list[tuple[str, int, int, int]] = []  # this article's, for undo
+        for table, index in self.terms.items():
+            cursor = self.db.execute(f"SELECT term, day, story FROM {table}")  # key order
+            cursor.row_factory = None
+            while rows := cursor.fetchmany(65536):
+                index.load(rows)
 
     def _migrate(self) -> None:
         """Version 1 → 2: the columns of languages (rows of version 1 have none: ``''``)."""
@@ -104,10 +148,12 @@ class Store:
         if not self.db.in_transaction:
             self.db.execute("BEGIN")
         self.db.execute("SAVEPOINT article")
+        self.added_terms.clear()
 
     def done(self) -> None:
         """Keep the article's changes; commit the batch when it is due."""
         self.db.execute("RELEASE article")
+        self.added_terms.clear()
         self.pending += 1
         due = time.monotonic() - self.last_commit >= self.commit_seconds
         if self.pending >= self.commit_every or due:
@@ -117,6 +163,10 @@ class Store:
         """Drop the article's changes, keep the batch."""
         self.db.execute("ROLLBACK TO article")
         self.db.execute("RELEASE article")
+        self.stories.clear()  # may hold the dropped changes: read again from the file
+        for table, term, day, story in reversed(self.added_terms):
+            self.terms[table].remove(term, day, story)
+        self.added_terms.clear()
 
     def commit(self) -> None:
         if self.db.in_transaction:
@@ -184,55 +234,73 @@ class Store:
             "INSERT OR IGNORE INTO urls(key, doc) VALUES (?, ?)", [(k, rowid) for k in keys]
         )
 
-    # stories
-    def story(self, story_id: int) -> sqlite3.Row:
-        row: sqlite3.Row = self.db.execute(
-            "SELECT * FROM stories WHERE id = ?", (story_id,)
+    # stories (written through the cache: the cache is what the connection would read)
+    def story(self, story_id: int) -> StoryRow:
+        cached = self.stories.get(story_id)
+        if cached is not None:
+            self.stories.move_to_end(story_id)
+            return cached
+        row = self.db.execute(
+            "SELECT id, label, start, end, n, profile, lang, cross, cross_label FROM stories "
+            "WHERE id = ?",
+            (story_id,),
         ).fetchone()
-        return row
+        found = StoryRow(*row)
+        self._cache(found)
+        return found
+
+    def _cache(self, row: StoryRow) -> None:
+        self.stories[row.id] = row
+        if len(self.stories) > STORY_CACHE:
+            self.stories.popitem(last=False)
 
     def new_story(self, label: str, day: float | None, profile: bytes, lang: str = "") -> int:
         cur = self.db.execute(
             "INSERT INTO stories(label, start, end, n, profile, lang) VALUES (?, ?, ?, 1, ?, ?)",
             (label, day, day, profile, lang),
         )
-        return int(cur.lastrowid or 0)
+        story_id = int(cur.lastrowid or 0)
+        self._cache(StoryRow(story_id, label, day, day, 1, profile, lang, b"", None))
+        return story_id
 
     def set_story_cross(self, story_id: int, cross: bytes) -> None:
+        row = self.story(story_id)
         self.db.execute("UPDATE stories SET cross = ? WHERE id = ?", (cross, story_id))
+        row.cross = cross
 
     def cross_label(self, story_id: int) -> str:
-        row = self.db.execute(
-            "SELECT COALESCE(cross_label, label) FROM stories WHERE id = ?", (story_id,)
-        ).fetchone()
-        return str(row[0])
+        return self.story(story_id).cross_or_label
 
     def join_cross(self, old: str, new: str) -> None:
         """Every story whose story across languages is ``old`` now has ``new``."""
         self.db.execute(
             "UPDATE stories SET cross_label = ? WHERE COALESCE(cross_label, label) = ?", (new, old)
         )
+        for row in self.stories.values():
+            if row.cross_or_label == old:
+                row.cross_label = new
 
     def cross_candidates(self, terms: Sequence[int], lo: int | None, hi: int | None) -> list[int]:
         """Stories sharing language-neutral keys with an article, most shared first."""
         return self._by_terms("cross_terms", terms, lo, hi)
 
-    def add_cross_terms(self, terms: Sequence[int], day: int | None, story_id: int) -> None:
-        self.db.executemany(
-            "INSERT OR IGNORE INTO cross_terms(term, day, story) VALUES (?, ?, ?)",
-            [(t, day, story_id) for t in terms],
-        )
+    def add_cross_terms(self, terms: Sequence[int], day: int, story_id: int) -> None:
+        self._add_terms("cross_terms", terms, day, story_id)
 
     def count_story(self, story_id: int) -> None:
         """One more article (a duplicate: the story's span and names do not change)."""
+        row = self.story(story_id)  # before the update: a row read after it has n + 1
         self.db.execute("UPDATE stories SET n = n + 1 WHERE id = ?", (story_id,))
+        row.n += 1
 
     def update_story(self, story_id: int, start: float | None, end: float | None, n: int,
                      profile: bytes) -> None:  # fmt: skip
+        row = self.story(story_id)
         self.db.execute(
             "UPDATE stories SET start = ?, end = ?, n = ?, profile = ? WHERE id = ?",
             (start, end, n, profile, story_id),
         )
+        row.start, row.end, row.n, row.profile, row.parsed = start, end, n, profile, None
 
     def story_candidates(self, terms: Sequence[int], lo: int | None, hi: int | None) -> list[int]:
         """Stories sharing names with an article, most shared first."""
@@ -240,24 +308,19 @@ class Store:
 
     def _by_terms(self, table: str, terms: Sequence[int], lo: int | None, hi: int | None
                   ) -> list[int]:  # fmt: skip
-        assert table in ("story_terms", "cross_terms")
-        if not terms:
-            return []
-        marks = ", ".join("?" * len(terms))
-        where = f"term IN ({marks})"
-        params: list[int] = list(terms)
-        if lo is not None and hi is not None:
-            where += " AND day BETWEEN ? AND ?"
-            params += [lo, hi]
-        rows = self.db.execute(
-            f"SELECT story, COUNT(*) AS hits FROM (SELECT story FROM {table} WHERE {where} "
-            f"LIMIT {STORY_TERM_LIMIT}) GROUP BY story ORDER BY hits DESC, story",
-            params,
-        )
-        return [int(r[0]) for r in rows]
+        assert table in TERM_TABLES
+        return self.terms[table].stories(terms, lo, hi, STORY_TERM_LIMIT)
 
-    def add_story_terms(self, terms: Sequence[int], day: int | None, story_id: int) -> None:
+    def add_story_terms(self, terms: Sequence[int], day: int, story_id: int) -> None:
+        self._add_terms("story_terms", terms, day, story_id)
+
+    def _add_terms(self, table: str, terms: Sequence[int], day: int, story_id: int) -> None:
+        assert table in TERM_TABLES
         self.db.executemany(
-            "INSERT OR IGNORE INTO story_terms(term, day, story) VALUES (?, ?, ?)",
+            f"INSERT OR IGNORE INTO {table}(term, day, story) VALUES (?, ?, ?)",
             [(t, day, story_id) for t in terms],
         )
+        index = self.terms[table]
+        for term in terms:
+            if index.add(term, day, story_id):
+                self.added_terms.append((table, term, day, story_id))

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -76,6 +77,30 @@ class Profile:
         """The ``n`` most prominent names."""
         return self.keys[np.argsort(-self.prominence, kind="stable")[:n]]
 
+    # What ``similarity`` derives from one side, computed once per profile (a story's profile
+    # is kept parsed while it does not change, and scored against many articles).
+    @cached_property
+    def norm2(self) -> float:
+        return float(self.weights @ self.weights)
+
+    @cached_property
+    def core(self) -> tuple[np.ndarray, np.ndarray, np.floating]:
+        """Keys and counts of the STORY_CORE most prominent names, and the counts' sum."""
+        core = np.argsort(-self.prominence, kind="stable")[:STORY_CORE]
+        counts = self.counts[core]
+        return self.keys[core], counts, counts.sum()
+
+    @cached_property
+    def protagonists(self) -> tuple[np.ndarray, np.ndarray, np.floating]:
+        """Keys and prominence of the PROTAGONISTS most prominent names, and its sum."""
+        top = np.argsort(-self.prominence, kind="stable")[:PROTAGONISTS]
+        mass = self.prominence[top]
+        return self.keys[top], mass, mass.sum()
+
+    @cached_property
+    def count_sum(self) -> np.floating:
+        return self.counts.sum()
+
 
 def member(values: np.ndarray, keys: np.ndarray) -> np.ndarray:
     """``np.isin(values, keys)`` for sorted ``keys`` (every key array here is sorted: profiles,
@@ -112,14 +137,20 @@ def similarity(doc: Profile, story: Profile) -> StoryMatch:
         return StoryMatch(0.0, 0.0, False)
     at = np.minimum(np.searchsorted(story.keys, doc.keys), len(story.keys) - 1)
     i = np.flatnonzero(story.keys[at] == doc.keys)  # what intersect1d's indices would be
-    j = at[i]
-    norm = math.sqrt(float(doc.weights @ doc.weights) * float(story.weights @ story.weights))
-    cosine = float(doc.weights[i] @ story.weights[j]) / norm if norm else 0.0
-    cover_doc = float(doc.counts[i].sum() / doc.counts.sum())
-    core = np.argsort(-story.prominence, kind="stable")[:STORY_CORE]
-    in_doc = member(story.keys[core], doc.keys)
-    cover_story = float(story.counts[core][in_doc].sum() / story.counts[core].sum())
-    return StoryMatch(cosine, min(cover_doc, cover_story), _protagonists(doc, story))
+    return _similarity(doc, story, i, at[i])
+
+
+def _cosine(doc: Profile, story: Profile, i: np.ndarray, j: np.ndarray) -> float:
+    norm = math.sqrt(doc.norm2 * story.norm2)
+    return float(doc.weights[i] @ story.weights[j]) / norm if norm else 0.0
+
+
+def _similarity(doc: Profile, story: Profile, i: np.ndarray, j: np.ndarray) -> StoryMatch:
+    cover_doc = float(doc.counts[i].sum() / doc.count_sum)
+    keys, counts, total = story.core
+    cover_story = float(counts[member(keys, doc.keys)].sum() / total)
+    return StoryMatch(_cosine(doc, story, i, j), min(cover_doc, cover_story),
+                      _protagonists(doc, story))  # fmt: skip
 
 
 def _protagonists(a: Profile, b: Profile) -> bool:
@@ -128,14 +159,20 @@ def _protagonists(a: Profile, b: Profile) -> bool:
 
 def _shared_top(a: Profile, b: Profile) -> float:
     """Share of the prominence of ``a``'s top names that ``b`` mentions too."""
-    top = np.argsort(-a.prominence, kind="stable")[:PROTAGONISTS]
-    mass = a.prominence[top]
-    return float(mass[member(a.keys[top], b.keys)].sum() / mass.sum())
+    keys, mass, total = a.protagonists
+    return float(mass[member(keys, b.keys)].sum() / total)
 
 
 def matches(doc: Profile, story: Profile) -> float | None:
-    """The cosine when ``doc`` belongs to ``story``, else None."""
-    found = similarity(doc, story)
+    """The cosine when ``doc`` belongs to ``story``, else None (``similarity(...).ok``; the
+    coverages and protagonists are not computed when the cosine is too low already)."""
+    if len(doc.keys) == 0 or len(story.keys) == 0:
+        return None
+    at = np.minimum(np.searchsorted(story.keys, doc.keys), len(story.keys) - 1)
+    i = np.flatnonzero(story.keys[at] == doc.keys)
+    if _cosine(doc, story, i, at[i]) < STORY_COSINE:
+        return None
+    found = _similarity(doc, story, i, at[i])
     return found.cosine if found.ok else None
 
 

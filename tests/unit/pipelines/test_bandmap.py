@@ -157,3 +157,21 @@ def test_a_version_2_index_loses_its_band_tables_and_keeps_its_documents(tmp_pat
         tables = {r[0] for r in index.store.db.execute("SELECT name FROM sqlite_master")}
     assert (v.kind, v.of) == ("near", "orig")
     assert "near_bands" not in tables
+
+
+def test_scored_candidates_are_the_candidates_with_their_estimates() -> None:
+    """``scored_candidates`` (one gather of the rows, ordered by key only past the limit): the
+    set of ``candidates`` (the first ``limit`` of the key order), ascending, with
+    ``MinHashMatrix.estimates`` of each, bit for bit; merged and pending entries alike."""
+    rows = _docs(400, seed=3)
+    for buffer_docs in (1, 7, 1000):
+        bands, matrix = _filled(rows, buffer_docs)
+        for q in (0, 1, 5, 50, 123, 200, 399):
+            keys = NEAR.key_array(rows[q][None, :])[0]
+            for limit in (2000, 5, 1):
+                expected = sorted(bands.candidates(rows[q], keys, limit))
+                got, scores = bands.scored_candidates(rows[q], keys, limit)
+                assert got.tolist() == expected
+                assert scores.tolist() == matrix.estimates(rows[q], expected).tolist()
+        keys = NEAR.key_array(rows[0][None, :])[0]
+        assert len(bands.scored_candidates(rows[0], keys, 2000)[0]) > 5  # the limit cut some

@@ -77,7 +77,7 @@ DEFAULT_DROPITEM_LOG_LEVEL = "DEBUG"  # drops are counted in newsarc/* stats
 EXTENSIONS: dict[str, int | None] = {
     "crawler.cluster.worker.ClusterWorker": 50,  # only with NEWSARC_REDIS_URL: leases, heartbeat
     "crawler.capture.failures.FailureLog": 60,  # expected fetch failures: counted, one line each
-    "pipelines.warc.WarcService": 100,  # the WARC writer thread: handler, spider, upload use it
+    "pipelines.warc.WarcService": 100,  # the WARC writer (its process): handler, spider, upload
     "pipelines.upload.UploadExtension": 500,  # WARCs, texts, articles to storage; manifest last
     "pipelines.state.CrawlStateExtension": 550,  # per-URL state (fetched from storage by 500)
     "pipelines.health.HealthExtension": 600,  # per-site extraction signals, drift alarms

@@ -94,7 +94,7 @@ class DedupPipeline:
 
     async def open_spider(self) -> None:
         self.path.mkdir(parents=True, exist_ok=True)
-        self.pool = LoopPool(1, multiprocessing.get_context("forkserver"), prefetch=4)
+        self.pool = LoopPool(1, multiprocessing.get_context("forkserver"), prefetch=4, name="dedup")
         self.pool.start()
         await self.pool.run(open_index, str(self.path), self.shared)
 

@@ -1,11 +1,12 @@
-"""The crawl's WARC writer as a Scrapy component: one per crawler, one writer thread.
+"""The crawl's WARC writer as a Scrapy component: one per crawler.
 
-Calls to the writer run on a single dedicated thread, in order, so the reactor is never
-blocked and records of one exchange stay contiguous. Record building (hashing, gzip, CDXJ)
-and file writes happen in the WARC process (``NEWSARC_WARC_PROCESS``,
-archive/warc/process.py): the thread only hands it each exchange and waits for the locations
-without holding the GIL. It is a Scrapy extension (``EXTENSIONS``); the download handler, the
-spider and the upload extension find it with ``crawler.get_extension(WarcService)``.
+Calls to the writer are carried out in order, off the reactor, so records of one exchange stay
+contiguous: by the WARC process (``NEWSARC_WARC_PROCESS``, on by default;
+archive/warc/process.py), which takes each call down a pipe and builds, compresses, writes and
+indexes the records without touching this process's GIL (the reactor waits only when that
+process is a pipe's worth behind), or, with the setting off, by one dedicated thread. It is a
+Scrapy extension (``EXTENSIONS``); the download handler, the spider and the upload extension
+find it with ``crawler.get_extension(WarcService)``.
 
 A write failure is fatal: :meth:`WarcService.write_exchange` re-raises
 :class:`~archive.errors.WarcWriteError` after asking the engine to close the spider with

@@ -4,15 +4,17 @@ Building records is mostly Python (headers, digests, gzip members, the CDXJ line
 calls into zlib and hashlib, each of which gives up the GIL and has to win it back. On a thread
 of a busy crawl process every one of those hand-overs waits for the reactor, so a record that
 costs 0.85 ms of CPU took 2 ms, and queued behind the others ~20 ms (benchmarks/README.md).
-Here the calling thread only sends the exchange down a pipe and waits for the locations, with
-the GIL released; the child builds, compresses, writes and indexes on a core of its own.
+Here the caller only pickles each call down a pipe and goes on (:meth:`WriterProcess.submit`);
+the child builds, compresses, writes and indexes on a core of its own, and a reader thread,
+waiting without the GIL, settles each call's future from the child's reply.
 
-Records are written in call order (one pipe, one child, one call at a time), so everything the
-writer promises holds: records of one exchange are contiguous, a killed crawl leaves at most one
-incomplete member. Like the writer it stands in for, it is not thread-safe: call it from one
-thread. Files the child closes (rotation, :meth:`close`) are reported back with each reply and
-passed to :attr:`on_close` here, in the caller's process. A child that dies makes every later
-call raise :class:`~archive.errors.WarcWriteError`, which stops the crawl as a full disk does.
+Calls are carried out in the order they are sent (one pipe, one child), so everything the writer
+promises holds: records of one exchange are contiguous, a killed crawl leaves at most one
+incomplete member. A send blocks only when the child is a pipe's worth (1 MiB) behind. Files the
+child closes (rotation, :meth:`~WriterProcess.close`) are reported back with the replies and
+passed to :attr:`~WriterProcess.on_close` here, on the reader thread. A child that dies makes
+every pending and later call raise :class:`~archive.errors.WarcWriteError`, which stops the
+crawl as a full disk does.
 """
 
 from __future__ import annotations

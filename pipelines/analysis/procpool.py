@@ -68,7 +68,13 @@ class LoopPool:
     """
 
     def __init__(
-        self, workers: int, context: BaseContext, *, prefetch: int = 2, max_restarts: int = 16
+        self,
+        workers: int,
+        context: BaseContext,
+        *,
+        prefetch: int = 2,
+        max_restarts: int = 16,
+        name: str = "extraction",
     ) -> None:
         if context.get_start_method() == "fork":
             raise ValueError("LoopPool needs a 'forkserver' or 'spawn' context, not 'fork'")
@@ -76,6 +82,7 @@ class LoopPool:
         self.context = context
         self.prefetch = max(1, prefetch)
         self.max_restarts = max_restarts
+        self.name = name  # what the workers do, for the log
         self.restarts = 0
         self.crashes = 0
         self._workers: list[_Worker] = []
@@ -233,7 +240,7 @@ class LoopPool:
             self._settle(running, WorkerCrashed(message))
         self._waiting.extendleft(reversed(worker.held))
         worker.held.clear()
-        logger.warning("extraction worker %s exited (code %s)", worker.process.pid, code)
+        logger.warning("%s worker %s exited (code %s)", self.name, worker.process.pid, code)
         if self._closed:
             return
         if self.restarts < self.max_restarts:

@@ -118,16 +118,12 @@ class DedupPipeline:
         if self.pool is None:
             raise DropItem(f"the dedup index is closed: {item.url}")
         article = item.article
-        args = (item.id, item.url, article.canonical_url, parse_when(article.date))
+        args = (item.id, item.url, article.canonical_url, parse_when(article.date), item.signatures)
         try:
-            item.verdict = await self.pool.run(
-                add, str(self.path), self.shared, *args, item.signatures
-            )
+            item.verdict = await self.pool.run(add, str(self.path), self.shared, *args)
         except WorkerCrashed:  # the index is reopened in a new process: classify it there
             self.stats.inc_value("newsarc/dedup/process_crashed")
-            item.verdict = await self.pool.run(
-                add, str(self.path), self.shared, *args, item.signatures
-            )
+            item.verdict = await self.pool.run(add, str(self.path), self.shared, *args)
         self.stats.inc_value(f"newsarc/dedup/{item.verdict.kind}")
         self.stories.add(item.verdict.story)
         return item

@@ -20,7 +20,6 @@ crawl as a full disk does.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import multiprocessing
 import os
 import pickle
@@ -35,10 +34,9 @@ from pathlib import Path
 from typing import Any
 
 from archive.errors import WarcWriteError
+from archive.pipes import widen
 from archive.warc import records as warc
 from archive.warc.writer import ExchangeLocations, WarcWriter
-
-PIPE_BYTES = 1 << 20  # an exchange (50-500 KB) goes down the pipe in one write where Linux allows
 
 
 class WriterProcess:
@@ -62,7 +60,7 @@ class WriterProcess:
         task_read, self._tasks = ctx.Pipe(duplex=False)
         self._results, result_write = ctx.Pipe(duplex=False)
         for conn in (self._tasks, self._results):
-            _widen(conn)
+            widen(conn.fileno())
         self._process = ctx.Process(  # type: ignore[attr-defined]
             target=_serve, args=(factory, task_read, result_write), daemon=True
         )
@@ -176,13 +174,6 @@ class WriterProcess:
             self._reader.join(timeout=30)
         with contextlib.suppress(OSError):
             self._results.close()
-
-
-def _widen(conn: Connection) -> None:
-    setsize = getattr(fcntl, "F_SETPIPE_SZ", None)
-    if setsize is not None:
-        with contextlib.suppress(OSError):
-            fcntl.fcntl(conn.fileno(), setsize, PIPE_BYTES)
 
 
 def _interactive() -> None:

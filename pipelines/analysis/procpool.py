@@ -14,8 +14,6 @@ a worker never idles while the loop is busy; the rest wait here, in submission o
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import fcntl
 import logging
 import os
 import pickle
@@ -27,6 +25,8 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from multiprocessing.context import BaseContext
 from typing import Any
+
+from archive.pipes import widen
 
 logger = logging.getLogger(__name__)
 _HEADER = struct.Struct("!Q")
@@ -205,7 +205,7 @@ class LoopPool:
         task_read, task_write = self.context.Pipe(duplex=False)
         result_read, result_write = self.context.Pipe(duplex=False)
         for end in (task_write, result_read):
-            _widen(end.fileno())
+            widen(end.fileno())  # a page goes into the pipe in one write
         process = self.context.Process(  # type: ignore[attr-defined]
             target=_serve, args=(task_read, result_write), daemon=True
         )
@@ -259,17 +259,6 @@ class LoopPool:
             task.future.set_exception(error)
         else:
             task.future.set_result(value)
-
-
-PIPE_BYTES = 1 << 20  # a page (50-500 KB) goes into the pipe in one write, not in 64 KB steps
-
-
-def _widen(fd: int) -> None:
-    """Give the pipe ``PIPE_BYTES`` of buffer where Linux allows (else keep its default)."""
-    setsize = getattr(fcntl, "F_SETPIPE_SZ", None)
-    if setsize is not None:
-        with contextlib.suppress(OSError):
-            fcntl.fcntl(fd, setsize, PIPE_BYTES)
 
 
 def _serve(tasks: Connection, results: Connection) -> None:

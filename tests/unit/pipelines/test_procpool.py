@@ -99,7 +99,7 @@ def test_payloads_larger_than_a_pipe_buffer_pass_both_ways() -> None:
 def test_task_pipes_hold_a_whole_page_so_one_write_sends_it() -> None:
     import fcntl
 
-    from pipelines.analysis.procpool import PIPE_BYTES
+    from archive.pipes import PIPE_BYTES
 
     async def body(pool: LoopPool) -> list[int]:
         await pool.run(square, 3)  # the workers are up

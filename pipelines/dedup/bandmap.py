@@ -17,12 +17,15 @@ move back to their new places in chunks, so a merge needs no second copy of a ta
 A query looks up a bucket per band key, keeps the entries whose check matches, and then keeps only
 documents whose MinHash values (``MinHashMatrix``) really equal the query's on that band: 36 bits
 of key are a filter, equality of the band's values is the rule (what SQLite's 64-bit keys gave,
-with no collisions left). Nothing here is persisted: the index rebuilds its tables from the
-MinHash columns of its SQLite file when it opens (``DedupIndex``), so what was committed is all
-there is to recover.
+with no collisions left). The rewrite layer's table keeps a sketch (the values' low bytes) and
+asks only for its strong candidates (``strong_candidates``), checked in full. Nothing here is
+persisted: the index rebuilds its tables from the MinHash columns of its SQLite file when it
+opens (``DedupIndex``), so what was committed is all there is to recover.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import numpy as np
 
@@ -129,30 +132,40 @@ class BandMap:
         band, found = self._verified(values, keys)
         return _ordered(band, found, keys, limit).tolist()
 
-    def scored_candidates(self, values: np.ndarray, keys: np.ndarray, limit: int
+    def strong_candidates(self, values: np.ndarray, keys: np.ndarray, limit: int, least: int,
+                          full_rows: Callable[[np.ndarray], np.ndarray],
                           ) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
-        """The documents of ``candidates`` in ascending row order (int64) and each one's
-        estimated Jaccard with ``values`` (``MinHashMatrix.estimates``), for a caller that needs
-        no order: the rewrite layer, which at a million documents gets thousands of weak
-        candidates. Their MinHash rows are gathered once (for the band check and the estimate:
-        the random reads of the matrix are most of the cost), and ordered by key only when more
-        than ``limit`` are found."""
+        """The documents of ``candidates`` (the first ``limit`` in key order) that have at least
+        ``least`` values equal to ``values``, in ascending row order (int64), each with its
+        estimated Jaccard (equal values / width): what the rewrite layer needs of the thousands
+        of weak candidates a content-word LSH gives at a million documents, of which ~1 % pass.
+
+        The matrix may be a sketch of low bytes (``MinHashMatrix``, ``np.uint8``): its counts of
+        equal bytes are upper bounds, so a candidate is ruled out by one contiguous 128-byte row
+        (the random reads of candidates' rows are most of the cost), and ``full_rows`` (row ids
+        -> their full uint32 values) is asked only for those that may pass. Those are checked
+        in full: a band really shared, the count of equal values. Where the limit may cut (more
+        entries than ``limit``), which documents come first in key order is decided with the
+        stored values on the band (for a sketch: 36 bits of key and 24 of values must agree by
+        chance for a wrong entry to count, as 64-bit keys did in SQLite)."""
         band, found = self._entries(keys)
         if not len(found):
             return found, np.zeros(0)
-        rows, inverse = np.unique(found, return_inverse=True)
-        block = self.matrix.data[rows]
-        width = self.bands.rows
-        cols = band[:, None] * width + np.arange(width)
-        same = (block[inverse[:, None], cols] == values[cols]).all(axis=1)
-        kept = np.zeros(len(rows), dtype=bool)
-        kept[inverse[same]] = True
-        if np.count_nonzero(kept) > limit:
-            chosen = _ordered(band[same], found[same], keys, limit)
-            kept[:] = False
-            kept[np.searchsorted(rows, chosen)] = True
-        block = block[kept]
-        return rows[kept], np.count_nonzero(block == values, axis=1) / self.matrix.width
+        stored = self.matrix.stored(values)
+        maybe = self.matrix.equal_counts(stored, found) >= least
+        if not maybe.any():
+            return np.zeros(0, dtype=np.int64), np.zeros(0)
+        rows = np.unique(found[maybe])
+        full = full_rows(rows)
+        counts = np.count_nonzero(full == values, axis=1)
+        keep = (counts >= least) & self.bands.shares(full, values)
+        if keep.any() and len(found) > limit:
+            width = self.bands.rows
+            cols = band[:, None] * width + np.arange(width)
+            at = found[:, None] * self.matrix.width + cols
+            same = (np.take(self.matrix.data.reshape(-1), at) == stored[cols]).all(axis=1)
+            keep &= np.isin(rows, _ordered(band[same], found[same], keys, limit))
+        return rows[keep], counts[keep] / self.matrix.width
 
     def _verified(self, values: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(band, document) of every entry sharing a band with ``values``, pending ones too."""
@@ -161,7 +174,8 @@ class BandMap:
             return band, found
         rows = self.bands.rows
         cols = band[:, None] * rows + np.arange(rows)
-        same = (self.matrix.data[found[:, None], cols] == values[cols]).all(axis=1)
+        stored = self.matrix.stored(values)
+        same = (self.matrix.data[found[:, None], cols] == stored[cols]).all(axis=1)
         return band[same], found[same]
 
     def _entries(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -41,6 +41,8 @@ STORY_CHECKS = 10  # candidate stories scored, most shared names first
 EXACT_CHECKS = 3  # near candidates checked for a framed exact copy
 UNDATED = -(10**7)  # story_terms day of an article without a date
 CANDIDATE_LIMIT = 2000  # documents per LSH query (a flood of identical bands is cut off)
+# the fewest equal content-word MinHash values of a rewrite candidate (estimate >= the rule's)
+REWRITE_LEAST = next(n for n in range(NUM_PERM + 1) if n / NUM_PERM >= rules.REWRITE_CANDIDATE)
 
 
 @dataclass(frozen=True)
@@ -62,14 +64,16 @@ class _Match:
 class DedupIndex:
     """Streaming dedup index. ``path=None`` keeps it in memory; a path persists it (SQLite).
 
-    In memory besides the SQLite file: the MinHash matrices, the LSH band tables over them
-    (``BandMap``) and three columns of every document (language, canonical document, story),
-    ~1.6 KB a document; all rebuilt from the file on open."""
+    In memory besides the SQLite file: the shingle MinHash matrix, a sketch of the content-word
+    one (its low bytes: the rewrite layer reads the full values of the few candidates the
+    sketch cannot rule out from the file), the LSH band tables over both (``BandMap``) and
+    three columns of every document (language, canonical document, story), ~1.2 KB a document;
+    all rebuilt from the file on open."""
 
     def __init__(self, path: str | os.PathLike[str] | None = None, commit_every: int = 1000):
         self.store = Store(path, commit_every=commit_every)
         self.shingles = MinHashMatrix(NUM_PERM)
-        self.words = MinHashMatrix(NUM_PERM)
+        self.words = MinHashMatrix(NUM_PERM, np.uint8)  # a sketch: full values are in the file
         self.near_bands = BandMap(NEAR, self.shingles)
         self.word_bands = BandMap(WORDS, self.words)
         self.columns = _Columns()
@@ -158,7 +162,9 @@ class DedupIndex:
         if found.kind != "unique" and self._same_language(found.rowid, sig):
             return found
         found = _Match("unique", None, found.score if found.kind == "unique" else 0.0)
-        rows, scores = self.word_bands.scored_candidates(words, word_keys, CANDIDATE_LIMIT)
+        rows, scores = self.word_bands.strong_candidates(
+            words, word_keys, CANDIDATE_LIMIT, REWRITE_LEAST, self.store.word_minhashes
+        )
         rewrite = self._rewrite(sig, *self._with(words, rows, scores, near))
         if rewrite is not None and self._same_language(rewrite.rowid, sig):
             return rewrite
@@ -186,19 +192,23 @@ class DedupIndex:
 
     def _with(self, words: np.ndarray, rows: np.ndarray, scores: np.ndarray, near: list[int]
               ) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
-        """The word candidates (ascending ``rows`` with their ``scores``) and the near ones, in
-        ascending row order, with the content-word estimates of all."""
+        """The strong word candidates (ascending ``rows`` with their ``scores``) and the near
+        candidates whose content words pass ``REWRITE_LEAST`` too, in ascending row order, with
+        the content-word estimates of all (weaker ones are never checked for a rewrite)."""
         if not near:
             return rows, scores
         extra = np.asarray(near, dtype=np.int64)  # distinct rows (``BandMap.candidates``)
         if len(rows):
             at = np.minimum(np.searchsorted(rows, extra), len(rows) - 1)
             extra = extra[rows[at] != extra]  # not among the word candidates
+        extra = extra[self.words.equal_counts(self.words.stored(words), extra) >= REWRITE_LEAST]
         if not len(extra):
             return rows, scores
+        counts = np.count_nonzero(self.store.word_minhashes(extra) == words, axis=1)
+        extra, counts = extra[counts >= REWRITE_LEAST], counts[counts >= REWRITE_LEAST]
         merged = np.concatenate((rows, extra))
         order = np.argsort(merged, kind="stable")
-        return merged[order], np.concatenate((scores, self.words.estimates(words, extra)))[order]
+        return merged[order], np.concatenate((scores, counts / NUM_PERM))[order]
 
     def _rewrite(self, sig: Signatures, candidates: np.ndarray, scores: np.ndarray
                  ) -> _Match | None:  # fmt: skip

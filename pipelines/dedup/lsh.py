@@ -38,6 +38,12 @@ class Bands:
                 acc = acc * _PRIME + v[:, :, j]
             return _fmix64(acc)
 
+    def shares(self, rows: np.ndarray, values: np.ndarray) -> np.ndarray:
+        """Which of the MinHash ``rows`` have all the values of at least one band of ``values``."""
+        span = self.bands * self.rows
+        bands = rows[:, :span].reshape(len(rows), self.bands, self.rows)
+        return (bands == values[:span].reshape(self.bands, self.rows)).all(axis=2).any(axis=1)
+
 
 @lru_cache(maxsize=8)
 def _band_seeds(bands: int, salt: int) -> np.ndarray:
@@ -70,29 +76,54 @@ def grown(have: int, need: int, step: int) -> int:
 
 
 class MinHashMatrix:
-    """MinHash values of every document, one row per document row id (grown in place)."""
+    """MinHash values of every document, one row per document row id (grown in place).
 
-    def __init__(self, width: int):
+    ``dtype=np.uint8`` keeps only the low byte of each value (a b-bit MinHash sketch, a quarter
+    of the memory): two documents with equal values have equal low bytes, so counts of equal
+    low bytes (``equal_counts``) are upper bounds of the counts of equal values, and a document
+    whose bound is too low for a rule is ruled out without its full values."""
+
+    def __init__(self, width: int, dtype: type[np.unsignedinteger] = np.uint32):
         self.width = width
-        self.data = np.zeros((1024, width), dtype=np.uint32)
+        self.data = np.zeros((1024, width), dtype=dtype)
         self.count = 0
 
     def _reserve(self, rows: int) -> None:
         if rows > len(self.data):
             self.data.resize((grown(len(self.data), rows, GROW_ROWS), self.width), refcheck=False)
 
+    def stored(self, values: np.ndarray) -> np.ndarray:
+        """``values`` (uint32) as this matrix keeps them: the low bytes of a sketch."""
+        return values if values.dtype == self.data.dtype else values.astype(self.data.dtype)
+
     def put(self, rowid: int, values: np.ndarray) -> None:
         self._reserve(rowid + 1)
-        self.data[rowid] = values
+        self.data[rowid] = self.stored(values)
         self.count += 1
 
     def put_many(self, rowids: np.ndarray, values: np.ndarray) -> None:
         if len(rowids):
             self._reserve(int(rowids.max()) + 1)
-            self.data[rowids] = values
+            self.data[rowids] = self.stored(values)
             self.count += len(rowids)
 
     def estimates(self, values: np.ndarray, rowids: list[int] | np.ndarray) -> np.ndarray:
-        """Estimated Jaccard of ``values`` with each of ``rowids``."""
+        """Estimated Jaccard of ``values`` with each of ``rowids`` (a full matrix)."""
         rows = self.data[np.asarray(rowids, dtype=np.int64)]
         return np.count_nonzero(rows == values, axis=1) / self.width
+
+    def equal_counts(self, values: np.ndarray, rowids: np.ndarray) -> np.ndarray:
+        """How many stored values of each of ``rowids`` equal ``values`` (given as stored: see
+        ``stored``); for a sketch, an upper bound of the full values' count."""
+        rows = np.take(self.data, rowids, axis=0)
+        same = rows == values
+        if self.width % 8 or self.width > 255:
+            return np.count_nonzero(same, axis=1)
+        # booleans are bytes of 0 or 1: add up each row's 8-byte words (no byte of the sum can
+        # pass the width), then the 8 bytes of the sum with one multiplication (its top byte);
+        # ~4x faster than ``count_nonzero`` along an axis
+        lanes = same.view(np.uint64).sum(axis=1, dtype=np.uint64)
+        return ((lanes * _BYTE_SUM) >> np.uint64(56)).astype(np.int64)
+
+
+_BYTE_SUM = np.uint64(0x0101010101010101)

@@ -18,7 +18,9 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from pipelines.dedup.signatures import FIELDS, Signatures
+import numpy as np
+
+from pipelines.dedup.signatures import FIELDS, NUM_PERM, Signatures
 from pipelines.dedup.terms import TermIndex
 
 SCHEMA_VERSION = "3"  # 2: languages and stories across them (added to a version-1 file on open)
@@ -190,6 +192,19 @@ class Store:
 
     def sig(self, rowid: int) -> Signatures:
         return Signatures.from_row(self.doc(rowid))
+
+    def word_minhashes(self, rowids: np.ndarray) -> np.ndarray:
+        """The content-word MinHash values (uint32, one row each) of documents ``rowids``, in
+        that order (the index keeps only a sketch of them in memory)."""
+        found: dict[int, bytes] = {}
+        ids = [int(r) for r in rowids]
+        for at in range(0, len(ids), 500):
+            chunk = ids[at : at + 500]
+            marks = ", ".join("?" * len(chunk))
+            query = f"SELECT id, words FROM docs WHERE id IN ({marks})"
+            found.update((row[0], row[1]) for row in self.db.execute(query, chunk))
+        blob = b"".join(found[r] for r in ids)
+        return np.frombuffer(blob, dtype="<u4").reshape(len(ids), NUM_PERM)
 
     def doc_by_digest(self, digest: bytes) -> int | None:
         row = self.db.execute(

@@ -159,19 +159,78 @@ def test_a_version_2_index_loses_its_band_tables_and_keeps_its_documents(tmp_pat
     assert "near_bands" not in tables
 
 
-def test_scored_candidates_are_the_candidates_with_their_estimates() -> None:
-    """``scored_candidates`` (one gather of the rows, ordered by key only past the limit): the
-    set of ``candidates`` (the first ``limit`` of the key order), ascending, with
-    ``MinHashMatrix.estimates`` of each, bit for bit; merged and pending entries alike."""
-    rows = _docs(400, seed=3)
+def _similar_docs(n: int, seed: int) -> np.ndarray:
+    """``_docs`` where half the documents also take 10-70 % of an earlier one's values: counts
+    of equal values on both sides of a rewrite candidate's threshold."""
+    rows = _docs(n, seed)
+    rng = np.random.default_rng(seed + 100)
+    for i in range(1, n, 2):
+        j = int(rng.integers(0, i))
+        cols = rng.choice(128, size=int(rng.integers(13, 90)), replace=False)
+        rows[i, cols] = rows[j, cols]
+    return rows
+
+
+def _sketched(rows: np.ndarray, buffer_docs: int) -> BandMap:
+    """A band table over the low bytes of ``rows`` (as the rewrite layer keeps them)."""
+    matrix = MinHashMatrix(128, np.uint8)
+    bands = BandMap(NEAR, matrix, buffer_docs=buffer_docs)
+    for rowid in range(1, len(rows)):
+        matrix.put(rowid, rows[rowid])
+        bands.add(rowid, NEAR.key_array(rows[rowid][None, :])[0])
+    return bands
+
+
+def test_strong_candidates_are_the_candidates_that_pass_with_their_estimates() -> None:
+    """``strong_candidates`` over a sketch of low bytes (full rows asked for only where the
+    bound passes): exactly the ``candidates`` of a full matrix (the first ``limit`` of the key
+    order) with at least ``least`` equal values, ascending, with ``estimates`` bit for bit;
+    merged and pending entries alike, whether the limit cuts or not."""
+    rows = _similar_docs(400, seed=3)
+    asked: list[int] = []
+
+    def full_rows(ids: np.ndarray) -> np.ndarray:
+        asked.extend(ids.tolist())
+        return rows[ids]
+
+    cut = 0
     for buffer_docs in (1, 7, 1000):
-        bands, matrix = _filled(rows, buffer_docs)
-        for q in (0, 1, 5, 50, 123, 200, 399):
+        exact, matrix = _filled(rows, buffer_docs)
+        sketched = _sketched(rows, buffer_docs)
+        for q in (0, 1, 5, 50, 123, 200, 201, 399):
             keys = NEAR.key_array(rows[q][None, :])[0]
             for limit in (2000, 5, 1):
-                expected = sorted(bands.candidates(rows[q], keys, limit))
-                got, scores = bands.scored_candidates(rows[q], keys, limit)
-                assert got.tolist() == expected
-                assert scores.tolist() == matrix.estimates(rows[q], expected).tolist()
-        keys = NEAR.key_array(rows[0][None, :])[0]
-        assert len(bands.scored_candidates(rows[0], keys, 2000)[0]) > 5  # the limit cut some
+                candidates = exact.candidates(rows[q], keys, limit)
+                counts = np.count_nonzero(rows[candidates] == rows[q], axis=1)
+                cut += len(exact.candidates(rows[q], keys, 2000)) > limit
+                for least in (0, 4, 20, 39, 60):
+                    passing = zip(candidates, counts, strict=True)
+                    expected = sorted(r for r, c in passing if c >= least)
+                    for bands in (exact, sketched):
+                        asked.clear()
+                        got, scores = bands.strong_candidates(rows[q], keys, limit, least,
+                                                              full_rows)  # fmt: skip
+                        assert got.tolist() == expected, (q, limit, least)
+                        assert scores.tolist() == matrix.estimates(rows[q], expected).tolist()
+                        if bands is sketched and least >= 39:  # the bound ruled most out
+                            assert len(asked) < max(3 * len(expected), 10)
+    assert cut > 10  # the limit did cut some
+
+
+def test_a_sketch_of_low_bytes_bounds_the_counts_of_equal_values() -> None:
+    rows = _similar_docs(300, seed=4)
+    full, sketch = MinHashMatrix(128), MinHashMatrix(128, np.uint8)
+    ids = np.arange(1, 300)
+    full.put_many(ids, rows[1:])
+    sketch.put_many(ids, rows[1:])
+    assert sketch.data.nbytes * 4 == full.data.nbytes
+    for q in (0, 7, 150):
+        exact = full.equal_counts(rows[q], ids)
+        bound = sketch.equal_counts(sketch.stored(rows[q]), ids)
+        assert exact.tolist() == np.count_nonzero(rows[1:] == rows[q], axis=1).tolist()
+        assert (bound >= exact).all() and (bound > exact).any()
+        assert (bound - exact).mean() < 1.5  # one value in 256 agrees by chance
+    narrow = MinHashMatrix(12)  # not a multiple of 8 columns: counted one by one
+    narrow.put_many(ids, rows[1:, :12])
+    expected = np.count_nonzero(rows[1:, :12] == rows[5, :12], axis=1)
+    assert narrow.equal_counts(rows[5, :12], ids).tolist() == expected.tolist()

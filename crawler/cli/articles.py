@@ -54,6 +54,11 @@ def extract(page: str, url: str | None, content_type: str) -> None:
     help="Local working directory when --archive is s3://.",
 )
 @click.option("--workers", default=0, help="Extraction processes (default: one per CPU).")
+@click.option(
+    "--line-model",
+    is_flag=True,
+    help="Let the learned line model edit each text: better on varied sites, ~65 % more CPU.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 def reextract(
     event: str | None,
@@ -62,6 +67,7 @@ def reextract(
     since: str | None,
     spool: str,
     workers: int,
+    line_model: bool,
     as_json: bool,
 ) -> None:
     """Re-run extraction, relevance and dedup over an event's stored WARCs (no crawling).
@@ -76,6 +82,7 @@ def reextract(
     Examples:
         newsarc reextract demo-wang-yi-moscow --archive ./newsarc-data
         newsarc reextract demo-wang-yi-moscow --site herald.test --since 2025-04-02
+        newsarc reextract demo-wang-yi-moscow --line-model
     """
     import os
 
@@ -104,6 +111,7 @@ def reextract(
         workers=workers or os.cpu_count() or 1,
         archive=archive,
         selection=selection,
+        line_model=line_model,
     )
     data = {
         "crawl_id": summary.crawl_id,

@@ -25,6 +25,7 @@ from collections import Counter, deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -155,11 +156,13 @@ def reextract(
     archive: str | None = None,
     selection: Selection | None = None,
     analyse_page: Callable[..., Any] | None = None,
+    line_model: bool = False,
 ) -> ReextractSummary:
     """Re-run the event's stored pages (``selection``: one site's, since a day) into a new
     article set under ``event_dir``. ``archive`` (default: ``event_dir``'s parent directory)
     is where the WARCs are read and, for ``s3://``, where the outputs are uploaded.
-    ``analyse_page`` is the worker function (default ``pipelines.analysis.worker.analyse``)."""
+    ``analyse_page`` is the worker function (default ``pipelines.analysis.worker.analyse``;
+    ``line_model``: with the learned line model editing each text, ``extract_linemodel``)."""
     from pipelines.dedup.index import DedupIndex
 
     storage = open_storage(archive or str(event_dir.parent))
@@ -176,7 +179,8 @@ def reextract(
     index = DedupIndex(new_index / "index.sqlite")
     store = ArticleStore(event_dir, crawl_id)
     store.open()
-    run = _Run(scorer, index, store, slug, summary, Tally(), analyse_page or analyse)
+    worker = analyse_page or (partial(analyse, line_model=True) if line_model else analyse)
+    run = _Run(scorer, index, store, slug, summary, Tally(), worker)
     try:
         asyncio.run(_analyse_all(storage, keys, hints, selection, workers, run))
     finally:

@@ -107,3 +107,31 @@ def test_reextract_goes_on_past_a_failing_page_and_a_crashed_worker(
     assert {a["url"] for a in again} == before - {crash_url, error_url}
     assert summary.articles == len(before) - 2
     assert not (archive / SLUG / "dedup.new").exists()
+
+
+def refusing_analyse(url: str, *args: Any, line_model: bool = False) -> Any:
+    """The worker function, except that it fails every page asked for with the line model."""
+    if line_model:
+        raise ValueError("asked for the line model")
+    return analyse(url, *args)
+
+
+def test_reextract_with_the_line_model_asks_the_workers_for_it(
+    demo_crawl: DemoCrawl, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    archive = tmp_path / "archive"
+    shutil.copytree(demo_crawl.out, archive)
+    (crawled,) = (archive / SLUG / "articles").glob("*.jsonl")
+    before = read_articles(crawled)
+    result = newsarc("reextract", SLUG, "--archive", str(archive), "--line-model", "--json")
+    assert result.returncode == 0, result.stderr[-2000:]
+    summary = json.loads(result.stdout)
+    again = read_articles(archive / SLUG / "articles" / f"{summary['crawl_id']}.jsonl")
+    assert summary["articles"] == len(again) == len(before)  # the demo's texts need no edit
+    monkeypatch.setattr(offline, "analyse", refusing_analyse)
+    event = load_event(demo_event_path())
+    scorer = RelevanceScorer(event.match, event.window())
+    plain = offline.reextract(archive / SLUG, scorer, SLUG, workers=1)
+    edited = offline.reextract(archive / SLUG, scorer, SLUG, workers=1, line_model=True)
+    assert plain.counts["extract_error"] == 0 and plain.articles == len(before)
+    assert edited.counts["extract_error"] == edited.responses > 0 and edited.articles == 0

@@ -7,7 +7,8 @@ worker leaves; the last one to leave **finishes** the crawl, once:
 1. adopts what dead workers on this machine left (WARCs repaired, indexed and stored);
 2. merges every worker's WARC indexes into the crawl's index and the event's index;
 3. copies the crawl state from Redis into the event's SQLite state, and keeps its replica of
-   the shared dedup log (caught up to the end) as the event's dedup index;
+   the shared dedup log (caught up to the end) as the event's dedup index; concludes the
+   extraction health of every worker's pages (``crawls/<id>/health.json``, drift alarms);
 4. writes the one manifest, listing every worker's objects, and drops the crawl's Redis keys.
 """
 
@@ -34,6 +35,7 @@ from archive.state.redis import RedisCrawlState
 from archive.state.sqlite import SqliteCrawlState, state_path
 from archive.version import VERSION
 from archive.warc.repair import repair_directory, worker_alive, worker_writing
+from pipelines.health import HealthExtension
 from pipelines.stages import replica_path
 from pipelines.upload import KEPT_FILES, UploadExtension, finish_reason
 from pipelines.warc import unlisted_warcs
@@ -138,6 +140,9 @@ class ClusterUploadExtension(UploadExtension):
         for kept in KEPT_FILES:
             if (event_dir / kept).exists():
                 objects.add(self.uploader.submit(event_dir / kept, keep=True))
+        health = self.crawler.get_extension(HealthExtension)
+        if health is not None:  # every worker's pages: crawls/<id>/health.json and its alarms
+            health.conclude_shared()
         objects.update(self.uploader.submit_tree(event_dir / "crawls" / self.crawl_id))
         done = self.uploader.drain(self.drain_timeout) and not self.index_pending
         counters = {}
@@ -155,6 +160,8 @@ class ClusterUploadExtension(UploadExtension):
                         "failed": list(_failed(client, keys).values())},
             "stats": {k: v for k, v in (stats.get_stats() or {}).items() if isinstance(v, int)},
         }  # fmt: skip
+        if health is not None and health.health is not None:
+            info["health"] = {"alarms": [a.to_json() for a in health.health.alarms]}
         if done:
             written = self.uploader.write_manifest(self.slug, self.crawl_id, info, objects)
         else:

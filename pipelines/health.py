@@ -8,17 +8,28 @@ own history read from the archive (``archive/health/drift.py``), writes
 
 - ``newsarc/health/<host>/pages``, ``…/articles`` (ints) and ``…/<signal>`` (rates, floats);
 - ``newsarc/health/alarms`` (int) and ``newsarc/health/alarm_list`` (the alarms as dicts).
+
+In a distributed crawl (``NEWSARC_REDIS_URL``) each worker sees part of the pages: it sends its
+observations to Redis in batches (``archive/cluster/health.py``; every 500 pages or 10 s) and
+on closing, and the last worker, which finishes the crawl (``pipelines/cluster.py``), concludes
+on all of them (:meth:`HealthExtension.conclude_shared`): one ``health.json`` for the crawl, as
+one process would write it. A worker killed mid-crawl loses its last batch, and the pages it
+observed without acknowledging them are observed again by the worker that fetches them again:
+its crawl's tallies are then approximate.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
+from archive.cluster.connection import UNAVAILABLE, CrawlKeys, connect
+from archive.cluster.health import SharedTally
 from archive.errors import ArchiveFormatError, StorageError
 from archive.health.drift import ALPHA, MIN_CHANGE, MIN_CRAWLS, MIN_PAGES, detect
 from archive.health.signals import SIGNALS, PageObservation, Tally
@@ -30,6 +41,8 @@ if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
 logger = logging.getLogger(__name__)
+BATCH_PAGES = 500  # a worker of a distributed crawl sends its observations this many at a time
+BATCH_SECONDS = 10.0  # … or this often, whichever comes first
 
 
 class HealthExtension:
@@ -44,6 +57,7 @@ class HealthExtension:
         min_change: float = MIN_CHANGE,
         min_crawls: int = MIN_CRAWLS,
         min_pages: int = MIN_PAGES,
+        shared: SharedTally | None = None,
     ) -> None:
         self.storage = storage
         self.event_dir = event_dir
@@ -55,7 +69,10 @@ class HealthExtension:
             "min_crawls": min_crawls,
             "min_pages": min_pages,
         }
-        self.tally = Tally()
+        self.tally = Tally()  # in a distributed crawl: the batch not sent yet
+        self.shared = shared  # the crawl's workers' observations (distributed crawls)
+        self.send_at = BATCH_PAGES  # tally size at which to send (later after a failure)
+        self.sent = time.monotonic()
         self.health: CrawlHealth | None = None
 
     @classmethod
@@ -63,8 +80,10 @@ class HealthExtension:
         s = crawler.settings
         if not s.getbool("NEWSARC_HEALTH") or not s.get("NEWSARC_EVENT_DIR"):
             raise NotConfigured
-        if s.get("NEWSARC_REDIS_URL"):
-            raise NotConfigured  # a distributed crawl's workers each see part of the pages
+        shared = None
+        if s.get("NEWSARC_REDIS_URL"):  # each worker sees part of the pages: they pool them
+            keys = CrawlKeys(s["NEWSARC_CLUSTER_EVENT"], s["NEWSARC_CRAWL_ID"])
+            shared = SharedTally(connect(s["NEWSARC_REDIS_URL"]), keys)
         storage = open_storage(s.get("NEWSARC_STORAGE") or s["NEWSARC_OUTPUT"])
         ext = cls(
             storage,
@@ -75,15 +94,55 @@ class HealthExtension:
             min_change=s.getfloat("NEWSARC_HEALTH_MIN_CHANGE"),
             min_crawls=s.getint("NEWSARC_HEALTH_MIN_CRAWLS"),
             min_pages=s.getint("NEWSARC_HEALTH_MIN_PAGES"),
+            shared=shared,
         )
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
         return ext
 
     def observe(self, page: PageObservation) -> None:
         self.tally.add(page)
+        if self.shared is None:
+            return
+        due = len(self.tally) >= self.send_at or time.monotonic() - self.sent >= BATCH_SECONDS
+        if due and not self._send():
+            self.send_at = len(self.tally) + BATCH_PAGES  # Redis is down: not on every page
+
+    def _send(self) -> bool:
+        """Send the batch to the crawl's workers' list; kept for the next try if Redis is down."""
+        assert self.shared is not None
+        try:
+            self.shared.push(self.tally)
+        except UNAVAILABLE as exc:
+            logger.warning("cannot send extraction health observations to Redis: %s", exc)
+            self.stats.inc_value("newsarc/health/send_failed")
+            return False
+        finally:
+            self.sent = time.monotonic()
+        self.tally = Tally()
+        self.send_at = BATCH_PAGES
+        return True
 
     def spider_closed(self, spider: Any) -> None:
-        if not len(self.tally):
+        if self.shared is not None:
+            self._send()  # the last worker concludes on every worker's pages
+            return
+        self._conclude(self.tally)
+
+    def conclude_shared(self) -> None:
+        """The last worker of a distributed crawl: signals and alarms of every worker's pages."""
+        if self.shared is None:
+            return
+        try:
+            tally = self.shared.collect()
+        except UNAVAILABLE as exc:
+            logger.error("cannot read the workers' extraction health observations: %s", exc)
+            self.stats.inc_value("newsarc/health/shared_unavailable")
+            return
+        tally.merge(self.tally)  # what this worker could not send
+        self._conclude(tally)
+
+    def _conclude(self, tally: Tally) -> None:
+        if not len(tally):
             return
         slug = self.event_dir.name
         try:
@@ -92,7 +151,7 @@ class HealthExtension:
             logger.warning("cannot read the event's extraction health history: %s", exc)
             self.stats.inc_value("newsarc/health/history_unavailable")
             history = []
-        sites = self.tally.sites(first_captures(history))
+        sites = tally.sites(first_captures(history))
         alarms = detect(self.crawl_id, sites, as_history(history), **self.options)  # type: ignore[arg-type]
         self.health = CrawlHealth(self.crawl_id, "crawl", sites, alarms)
         self.health.write(self.event_dir)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import statistics
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -193,6 +193,29 @@ class Tally:
     def __len__(self) -> int:
         return sum(len(v) for v in self.pages.values()) + sum(o.count for o in self.others.values())
 
+    def merge(self, other: Tally) -> None:
+        """Add ``other``'s observations (another worker's of the same crawl): the signals of the
+        merged tally are those of one tally given every page (``sites`` sorts pages by URL)."""
+        for host, pages in other.pages.items():
+            self.pages.setdefault(host, []).extend(pages)
+        for host, more in other.others.items():
+            self.others.setdefault(host, NoArticle()).merge(more)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "pages": {h: [asdict(p) for p in pages] for h, pages in sorted(self.pages.items())},
+            "others": {h: o.to_json() for h, o in sorted(self.others.items())},
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Tally:
+        tally = cls()
+        for host, pages in data.get("pages", {}).items():
+            tally.pages[host] = [PageObservation(**p) for p in pages]
+        for host, other in data.get("others", {}).items():
+            tally.others[host] = NoArticle.from_json(other)
+        return tally
+
     def sites(self, first_captures: dict[str, str] | None = None) -> dict[str, SiteSignals]:
         """Per-site signals; ``first_captures`` (host → ISO time) from earlier crawls."""
         hosts = sorted(set(self.pages) | set(self.others))
@@ -222,6 +245,22 @@ class NoArticle:
         if len(self.longest) > 4 * EXAMPLES:
             self.longest.sort()
             del self.longest[EXAMPLES:]
+
+    def merge(self, other: NoArticle) -> None:
+        self.count += other.count
+        if other.first is not None and (self.first is None or other.first < self.first):
+            self.first = other.first
+        self.longest = sorted(self.longest + other.longest)[:EXAMPLES]
+
+    def to_json(self) -> dict[str, Any]:
+        first = None if self.first is None else self.first.isoformat()
+        return {"count": self.count, "first": first, "longest": [list(x) for x in self.longest]}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> NoArticle:
+        first = None if data.get("first") is None else datetime.fromisoformat(data["first"])
+        longest = [(int(n), str(url)) for n, url in data.get("longest", [])]
+        return cls(int(data.get("count", 0)), first, longest)
 
 
 def site_signals(

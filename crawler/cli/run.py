@@ -211,7 +211,8 @@ def run_event(
     event = load_event(event_path)
     redis = redis or event.cluster.redis  # --redis and NEWSARC_REDIS_URL win over [cluster]
     if redis:
-        return run_worker(event, options, redis, as_json=as_json, title=title, extra=extra)
+        return run_worker(event, options, redis, as_json=as_json, title=title, extra=extra,
+                          fail_on_drift=fail_on_drift)  # fmt: skip
     storage = None
     if options.storage:
         from archive.storage import open_storage
@@ -241,9 +242,17 @@ def run_event(
 
 
 def run_worker(
-    event: Any, options: Any, url: str, *, as_json: bool, title: str, extra: dict[str, Any]
+    event: Any,
+    options: Any,
+    url: str,
+    *,
+    as_json: bool,
+    title: str,
+    extra: dict[str, Any],
+    fail_on_drift: bool = False,
 ) -> int:
-    """This process as one worker of the event's distributed crawl (``--redis``)."""
+    """This process as one worker of the event's distributed crawl (``--redis``). The worker
+    that finishes the crawl reports its drift alarms (of every worker's pages)."""
     from archive.cluster.connection import redacted
     from crawler.cluster.join import join
     from crawler.runner import run_crawl
@@ -268,5 +277,7 @@ def run_worker(
     report(stats, as_json=as_json, title=title, extra=extra, verdict=False)
     code = exit_code(stats)
     if code == ExitCode.NOTHING and not stats.get("newsarc/warc/responses"):
-        return ExitCode.OK  # others fetched everything: a worker with nothing to do is fine
+        code = ExitCode.OK  # others fetched everything: a worker with nothing to do is fine
+    if code == ExitCode.OK and fail_on_drift and stats.get("newsarc/health/alarms"):
+        code = ExitCode.DRIFT
     return code

@@ -92,6 +92,12 @@ def check_archive(out: Path) -> dict[str, Any]:
     return json.loads(manifest.read_text())
 
 
+def health_sites(path: Path) -> dict[str, Any]:
+    """A crawl's per-site extraction signals, but the time of its first capture."""
+    sites = json.loads(path.read_text())["sites"]
+    return {host: {k: v for k, v in s.items() if k != "first_capture"} for host, s in sites.items()}
+
+
 @pytest.fixture
 def web() -> Iterator[DemoWeb]:
     with DemoWeb(slow_seconds=0.5, huge_bytes=8 * 1024 * 1024) as web:
@@ -123,6 +129,15 @@ def test_three_workers_archive_what_one_process_does(
     assert revisits == []
     stories = {a["story"] for a in articles.values()}
     assert len(stories) == len({a["story"] for a in one_articles.values()})
+    # extraction health of every worker's pages, concluded by the finisher as one process does
+    (health,) = (out / SLUG / "crawls").glob("*/health.json")
+    (one_health,) = (demo_crawl.out / SLUG / "crawls").glob("*/health.json")
+    assert health_sites(health) == health_sites(one_health) and len(health_sites(health)) >= 3
+    assert f"{SLUG}/crawls/{health.parent.name}/health.json" in {
+        o["key"] for o in manifest["objects"]
+    }
+    finisher = next(r for r in reports if r["finished the crawl"] == "yes")
+    assert finisher["alarms"] == [] and manifest["health"] == {"alarms": []}
     # each worker names its WARCs (Annex C crawlhost) and its part of the article set
     names = {p.name.rsplit("-", 3)[-3] for p in (out / SLUG / "warc").glob("*.warc.gz")}
     assert len(names) >= 2 or len(list((out / SLUG / "warc").glob("*.warc.gz"))) >= 2

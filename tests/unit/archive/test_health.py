@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 from dataclasses import replace
 
@@ -196,3 +197,33 @@ def test_the_tally_keeps_pages_without_an_article_compact_and_gives_the_same_sig
         by_host.setdefault(p.host, []).append(p)
     expected = {host: site_signals(ps, None) for host, ps in sorted(by_host.items())}
     assert tally.sites() == expected
+
+
+def test_tallies_of_several_workers_merge_into_the_tally_of_one_process() -> None:
+    """A distributed crawl's workers each tally their pages and send them as JSON; merged in any
+    order, they give the signals of one tally of every page (walls across workers included)."""
+    rng = random.Random(6)
+    pages = []
+    for i in range(2000):
+        host = rng.choice(["a.test", "www.b.test", "c.test"])
+        url = f"https://{host}/" + "y" * rng.randrange(1, 40) + f"/{i}"
+        fetched = f"2025-04-0{rng.randrange(1, 9)}T1{rng.randrange(0, 10)}:00:00Z"
+        if rng.random() < 0.2:
+            wall = "wall" if rng.random() < 0.3 else url  # identical bodies land on all workers
+            pages.append(replace(page(url, text_sha256=wall), fetched_at=fetched))
+        else:
+            pages.append(PageObservation(url, 20_000, fetched))
+    whole, parts = Tally(), [Tally() for _ in range(3)]
+    for p in pages:
+        whole.add(p)
+        rng.choice(parts).add(p)
+    sent = [Tally.from_json(json.loads(json.dumps(part.to_json()))) for part in parts]
+    for order in ([0, 1, 2], [2, 0, 1]):
+        merged = Tally()
+        for k in order:
+            merged.merge(sent[k])
+        assert len(merged) == len(whole) == 2000
+        assert merged.sites({"a.test": "2025-03-01T00:00:00Z"}) == whole.sites(
+            {"a.test": "2025-03-01T00:00:00Z"}
+        )
+    assert any(s.identical for s in whole.sites().values())

@@ -1,12 +1,14 @@
 r"""Cache every extractor's output per page of the extraction benchmarks, for simulating rules.
 
 For each page of ``aeb`` and ``wcxb`` (see ``extract_eval.py``) this writes, to one JSON-lines
-file per set in ``--out`` (default ``benchmarks/work/extract-cache``, not committed): the shipped
-text (the pick, before the line model), the raw and cleaned lines of trafilatura's precision,
-default and recall modes and of readability, resiliparse's main-content text (the judge), the
-page's word count and signals (JSON-LD types, og:type, article signals) and the context of its
-text nodes (the line model's ``dom_context``). The tree is read as ``extract()`` reads it
-(``strip_furniture`` first). Candidate choice rules can then be scored in seconds.
+file per set in ``--out`` (default ``benchmarks/work/extract-cache``, not committed): the
+shipped text (the pick, before the line model), the raw and cleaned lines of trafilatura's
+precision, default and recall modes and of readability, resiliparse's main-content text (the
+judge), the page's word count and signals (JSON-LD types, og:type, article signals), the summary
+of its tree (the line model's ``dom_context``) and the tree itself as HTML
+(``train_linemodel.py`` recomputes the summary from it when ``dom_context`` changed, without a
+rebuild). The tree is read as ``extract()`` reads it (``strip_furniture`` first). Candidate
+choice rules can then be scored in seconds.
 
     .venv/bin/python benchmarks/extract_cache.py [--set wcxb] [--limit N]
 """
@@ -78,6 +80,7 @@ def page_record(url: str, body: bytes) -> dict[str, Any]:
     anchors = ex._anchors(tree)
     prepare(tree)
     rec["context"] = dom_context(tree)
+    rec["html"] = lxml.html.tostring(tree, encoding="unicode")  # to try other DOM features
     rec["page_words"] = ex._page_words(tree)
     fields = resolve_fields(meta, None, tree, url, None)
     title, authors = fields.title or "", fields.authors

@@ -94,12 +94,24 @@ def labels(units: list[lm.Unit], truth: str, x: np.ndarray) -> tuple[np.ndarray,
     return np.array(y, dtype=int), weights / total * len(units) if total else weights
 
 
+def _context(rec: dict[str, Any]) -> dict[str, Any]:
+    """The page's ``dom_context``: as cached, or (a cache of an older ``dom_context``) from the
+    page's cached tree."""
+    context = rec.get("context") or {}
+    if isinstance(context.get("keys"), dict) or "html" not in rec:
+        return context
+    import lxml.html
+
+    return lm.dom_context(lxml.html.fromstring(rec["html"]))
+
+
 def load(set_name: str) -> list[Sample]:
     out = []
     for text in (CACHE / f"{set_name}.jsonl").read_text(encoding="utf-8").splitlines():
         rec = json.loads(text)
         if "precision" not in rec:  # unparseable page: nothing to decide
             continue
+        rec["context"] = _context(rec)
         clean = {c: _lines(rec[c]) for c in lm.CANDIDATES}
         raw = {c: _lines(rec[f"{c}_raw"]) for c in lm.CANDIDATES}
         pick = next((c for c in lm.CANDIDATES if join_lines(clean[c]) == rec["shipped"]), None)
@@ -200,12 +212,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="no halves")
     parser.add_argument("--page-weight", action="store_true", help="weights sum to 1 per page")
     parser.add_argument("--set-param", action="append", default=[], help="NAME=VALUE")
+    parser.add_argument("--without", default="", help="feature name prefixes to leave out")
     args = parser.parse_args(argv)
     for item in args.set_param:
         name, value = item.split("=", 1)
         PARAMS[name] = type(PARAMS[name])(value) if name in PARAMS else float(value)
     t0 = time.process_time()
     wcxb, aeb = load("wcxb"), load("aeb")
+    gone = [i for i, name in enumerate(lm.FEATURES)
+            if any(name.startswith(p) for p in args.without.split(",") if p)]  # fmt: skip
+    if gone:
+        print("without", [lm.FEATURES[i] for i in gone])
+        for sample in wcxb + aeb:
+            sample.x = sample.x.copy()
+            sample.x[:, gone] = 0.0
     if args.page_weight:
         for sample in wcxb:
             sample.w = sample.w / max(1, len(sample.units)) * 100

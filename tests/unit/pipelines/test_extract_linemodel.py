@@ -11,7 +11,7 @@ import lxml.html
 import numpy as np
 import pytest
 
-from pipelines.extract import extractor
+from pipelines.extract import extractor, linemodel
 from pipelines.extract.blocks import Line
 from pipelines.extract.linemodel import (
     DOM_FLAGS,
@@ -103,10 +103,78 @@ def test_dom_context_reads_class_words_and_tags_of_ancestors() -> None:
     assert x[first, col["dom_in_article"]] == 1.0 and x[first, col["dom_related"]] == 0.0
     # "Related: Ten bridges…" does not start with a text node of the page: not found
     assert x[related, col["dom_found"]] == 0.0
-    key = "ten bridges to see this summer"
-    mask = context[key]
+    at = context["keys"]["ten bridges to see this summer"]
+    assert context["tag"][at] == "a"
+    mask = context["mask"][at]
     flags = {name for bit, name in enumerate(DOM_FLAGS) if mask >> bit & 1}
     assert flags == {"related", "content", "in_li"}
+    # a block is also found by the start of its whole text, at the deepest block
+    p = context["keys"]["the council voted on tuesday to"]
+    assert context["tag"][p] == "p"
+    assert context["keys"]["the council voted on"] == p  # the text node's owner
+    assert context["chars"][p] == len("ThecouncilvotedonTuesdaytorebuildit.")
+    assert context["link_chars"][context["parent"][at]] == len("Tenbridgestoseethissummer")
+    assert context["end"][0] == len(context["parent"]) - 1
+
+
+TEASERS = ["Ten bridges to see this summer", "A ferry returns to the lake",
+           "Why rivers flood in spring"]  # fmt: skip
+TEASER_PAGE = (
+    "<html><body><div class='main-content'><article>"
+    + "".join(f"<p>{text}</p>" for text in PARAS)
+    + "</article><div class='related-posts'><ul>"
+    + "".join(f"<li class='card'><a href='/{i}'>{t}</a></li>" for i, t in enumerate(TEASERS))
+    + "</ul></div></div></body></html>"
+)
+
+
+def test_dom_features_see_the_block_the_repetition_and_the_main_container() -> None:
+    """The pick holds the article's three paragraphs and three teasers in a related box."""
+    lines = _lines([*PARAS, *TEASERS])
+    page = _page(raw={"precision": lines}, clean={"precision": lines}, judge="",
+                 context=dom_context(lxml.html.fromstring(TEASER_PAGE)))  # fmt: skip
+    units = union(page)
+    assert [u.line.text for u in units] == [*PARAS, *TEASERS]
+    x = features(page, units)
+    col = {name: i for i, name in enumerate(FEATURES)}
+    para, teaser = x[1], x[4]
+    assert para[col["tag_p"]] == 1.0 and teaser[col["tag_a"]] == 1.0
+    assert para[col["block_link_share"]] == 0.0 and teaser[col["block_link_share"]] == 1.0
+    assert teaser[col["block_log_links"]] == pytest.approx(np.log1p(1))
+    # three <p> and three <li class=card> in a row
+    assert para[col["rep_max"]] == teaser[col["rep_max"]] == pytest.approx(np.log1p(3))
+    assert teaser[col["rep_up"]] == 1.0  # the <li> above the <a>
+    assert teaser[col["rep_link_share"]] == 1.0
+    # 37 of the pick's 54 words are in <article>, under 0.7: the main container is the div
+    words = [u.line.words for u in units]
+    assert sum(words[:3]) / sum(words) < 0.7
+    assert para[col["main_in"]] == teaser[col["main_in"]] == 1.0
+    assert para[col["main_depth"]] == 2.0 and teaser[col["main_depth"]] == 4.0
+    assert para[col["branch_pick_share"]] == pytest.approx(sum(words[:3]) / sum(words))
+    assert teaser[col["branch_pick_share"]] == pytest.approx(sum(words[3:]) / sum(words))
+    assert para[col["branch_after"]] == 0.0 and teaser[col["branch_after"]] == 1.0
+    assert teaser[col["branch_link_share"]] == 1.0 and para[col["branch_link_share"]] == 0.0
+    # the lede (no line has 15 words: the first) and the teasers meet two levels up
+    assert x[0, col["lede_gap"]] == 0.0 and para[col["lede_gap"]] == 1.0
+    assert teaser[col["lede_gap"]] == 2.0
+    assert teaser[col["lede_gap_rank"]] == pytest.approx(sum(words[:3]) / sum(words))
+    assert x[0, col["lede_gap_rank"]] == 0.0
+    assert x[0, col["core_gap"]] == 0.0  # the longest line is the first too
+
+
+def test_text_features_compare_a_line_with_the_title_and_the_pick() -> None:
+    lines = _lines([*PARAS, *TEASERS])
+    page = _page(raw={"precision": lines}, clean={"precision": lines}, judge="")
+    x = features(page, union(page))
+    col = {name: i for i, name in enumerate(FEATURES)}
+    # title "Bridge to be rebuilt": words of 4+ letters "bridge", "rebuilt"; the first line's
+    # "council voted tuesday rebuild bridge over river": 1 of 7 in the title, 1 of 2 of it
+    assert x[0, col["title_overlap"]] == pytest.approx(1 / 7)
+    assert x[0, col["title_cover"]] == pytest.approx(1 / 2)
+    # "rivers flood spring": "spring" is in the second paragraph
+    assert x[5, col["pick_vocab"]] == pytest.approx(1 / 3)
+    assert x[5, col["lede_vocab"]] == pytest.approx(1 / 3)  # the lede: the three paragraphs
+    assert x[3, col["pick_vocab"]] == 0.0
 
 
 def _stump(feature: int, threshold: float, low: float, high: float) -> dict[str, list]:
@@ -197,7 +265,7 @@ def test_shipped_model_adds_the_checklist_readability_left_out(
 ) -> None:
     """WCXB page 4584 (somerhaus.space, a wedding planning checklist): readability wins with
     653 words; the model adds about 100 checklist lines that trafilatura's wider modes found.
-    Recorded with the shipped model (trained on all of WCXB, this page included): word F1 0.97,
+    Recorded with the shipped model (trained on all of WCXB, this page included): word F1 0.99,
     0.59 without the model."""
     text, truth = _wcxb("4584", monkeypatch, model=True)
     assert "Wedding Day Emergency Kit - Essential items checklist" in text
@@ -207,12 +275,27 @@ def test_shipped_model_adds_the_checklist_readability_left_out(
     assert _word_f1(plain, truth) < 0.65
 
 
-def test_shipped_model_drops_the_lines_around_the_article(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """WCXB page 4912 (embracepetinsurance.com): readability's pick carries 1,672 words, the
-    model drops 24 of its lines (word F1 0.52, 0.26 without the model)."""
+def test_shipped_model_drops_furniture_lines_of_the_pick(monkeypatch: pytest.MonkeyPatch) -> None:
+    """WCXB page 4519 (c2es.org): trafilatura's recall mode is the pick; the model drops a search
+    box's label and a reading-time line from it (word F1 0.992 → 1.0). Recorded with the shipped
+    model (trained on all of WCXB, this page included)."""
+    text, truth = _wcxb("4519", monkeypatch, model=True)
+    plain, _ = _wcxb("4519", monkeypatch, model=False)
+    for line in ("Close Enter search terms", "3 minute read"):
+        assert line in plain.split("\n") and line not in text.split("\n")
+    assert _word_f1(text, truth) > _word_f1(plain, truth)
+
+
+def test_shipped_model_leaves_a_pick_it_would_mostly_drop(monkeypatch: pytest.MonkeyPatch) -> None:
+    """WCXB page 4912 (embracepetinsurance.com): readability's pick carries 1,672 words; the model
+    scores out 31 of its lines, about 80 % of its words, more than ``MIN_KEPT_SHARE`` lets it
+    drop, so the pick stands (word F1 0.26). Without that floor the text would be a fifth as
+    long (word F1 0.86 in-sample; out of fold the floor changes no WCXB page)."""
     text, truth = _wcxb("4912", monkeypatch, model=True)
+    with monkeypatch.context() as patch:
+        patch.setattr(linemodel, "MIN_KEPT_SHARE", 0.0)
+        trimmed, _ = _wcxb("4912", patch, model=True)
     plain, _ = _wcxb("4912", monkeypatch, model=False)
-    assert len(text.split()) < 0.5 * len(plain.split())
-    assert _word_f1(text, truth) > _word_f1(plain, truth) + 0.2
+    assert text == plain
+    assert len(trimmed.split()) < 0.3 * len(plain.split())
+    assert _word_f1(trimmed, truth) > _word_f1(plain, truth) + 0.3

@@ -1,4 +1,4 @@
-r"""Train and cross-validate the line model (``pipelines/extract/linemodel.py``) on cached pages.
+r"""Train and cross-validate the line model (``pipelines/extract/linemodel/``) on cached pages.
 
 Reads the cache of every candidate's output (``extract_cache.py``; build it first), builds each
 page's union of lines and their features exactly as extraction does, labels a line by whether its

@@ -1,4 +1,4 @@
-"""The line model (pipelines/extract/linemodel.py): union, features, trees, the decision."""
+"""The line model (pipelines/extract/linemodel/): union, features, trees, the decision."""
 
 from __future__ import annotations
 
@@ -293,7 +293,7 @@ def test_shipped_model_leaves_a_pick_it_would_mostly_drop(monkeypatch: pytest.Mo
     long (word F1 0.86 in-sample; out of fold the floor changes no WCXB page)."""
     text, truth = _wcxb("4912", monkeypatch, model=True)
     with monkeypatch.context() as patch:
-        patch.setattr(linemodel, "MIN_KEPT_SHARE", 0.0)
+        patch.setattr(linemodel.decision, "MIN_KEPT_SHARE", 0.0)
         trimmed, _ = _wcxb("4912", patch, model=True)
     plain, _ = _wcxb("4912", monkeypatch, model=False)
     assert text == plain

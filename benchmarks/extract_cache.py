@@ -29,6 +29,7 @@ import lxml.html  # noqa: E402
 import trafilatura  # noqa: E402
 
 from benchmarks.extract_eval import DEFAULT_DATA, HEADERS, LOADERS  # noqa: E402
+from pipelines.extract import choice  # noqa: E402
 from pipelines.extract import extractor as ex  # noqa: E402
 from pipelines.extract.blocks import Line, lines_of  # noqa: E402
 from pipelines.extract.fields import resolve_fields  # noqa: E402
@@ -81,7 +82,7 @@ def page_record(url: str, body: bytes) -> dict[str, Any]:
     prepare(tree)
     rec["context"] = dom_context(tree)
     rec["html"] = lxml.html.tostring(tree, encoding="unicode")  # to try other DOM features
-    rec["page_words"] = ex._page_words(tree)
+    rec["page_words"] = choice.words_in_page(tree)
     fields = resolve_fields(meta, None, tree, url, None)
     title, authors = fields.title or "", fields.authors
     rec["title"] = title
@@ -106,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     # "shipped" is the pick of ``choose`` before the line model edits it: the model is trained
     # on that pick (train_linemodel.py finds it among the candidates by its text)
-    ex.load_line_model = lambda: None  # type: ignore[assignment]
+    choice.load_line_model = lambda: None  # type: ignore[assignment]
     args.out.mkdir(parents=True, exist_ok=True)
     for set_name in ("aeb", "wcxb") if args.set == "both" else (args.set,):
         pages = list(LOADERS[set_name](DEFAULT_DATA[set_name]))[args.start :][: args.limit]

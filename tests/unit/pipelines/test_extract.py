@@ -23,9 +23,10 @@ from crawler.demoweb.render import COMMENTS
 from crawler.demoweb.site import SECTIONS
 from pipelines.extract.article import Article, Hints
 from pipelines.extract.blocks import Line
+from pipelines.extract.choice import TRAFILATURA
 from pipelines.extract.dates import DateCandidate, candidate, choose_date, parse_date, url_candidate
 from pipelines.extract.decode import parse_html
-from pipelines.extract.extractor import TRAFILATURA, extract, extract_page
+from pipelines.extract.extractor import extract, extract_page
 from pipelines.extract.prepare import is_layout_table, strip_furniture
 from pipelines.extract.textclean import clean_lines, mark_links
 from pipelines.words import count_words

@@ -7,7 +7,8 @@ import json
 import re
 from collections import Counter
 
-from pipelines.extract.extractor import TRAFILATURA, extract
+from pipelines.extract.choice import TRAFILATURA
+from pipelines.extract.extractor import extract
 from pipelines.extract.judge import MARGIN, agreement, bag, judge_text, overrule
 from tests.support import TEST_DATA
 

@@ -11,7 +11,7 @@ import lxml.html
 import numpy as np
 import pytest
 
-from pipelines.extract import extractor, linemodel
+from pipelines.extract import choice, extractor, linemodel
 from pipelines.extract.blocks import Line
 from pipelines.extract.linemodel import (
     DOM_FLAGS,
@@ -244,7 +244,7 @@ def _wcxb(page_id: str, monkeypatch: pytest.MonkeyPatch, model: bool) -> tuple[s
     record = json.loads((WCXB / f"{page_id}.json").read_text(encoding="utf-8"))
     body = gzip.decompress((WCXB / f"{page_id}.html.gz").read_bytes())
     if not model:  # off by default; and a missing model file leaves the pick as it was
-        monkeypatch.setattr(extractor, "load_line_model", lambda: None)
+        monkeypatch.setattr(choice, "load_line_model", lambda: None)
         plain = extractor.extract(record["url"], {"Content-Type": "text/html"}, body)
         assert plain is not None
     article = extractor.extract(record["url"], {"Content-Type": "text/html"}, body, line_model=True)

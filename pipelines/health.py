@@ -71,7 +71,8 @@ class HealthExtension:
         }
         self.tally = Tally()  # in a distributed crawl: the batch not sent yet
         self.shared = shared  # the crawl's workers' observations (distributed crawls)
-        self.send_at = BATCH_PAGES  # tally size at which to send (later after a failure)
+        self.unsent = 0  # pages in the batch (``len(tally)`` walks every host)
+        self.send_at = BATCH_PAGES  # batch size at which to send (later after a failure)
         self.sent = time.monotonic()
         self.health: CrawlHealth | None = None
 
@@ -103,9 +104,10 @@ class HealthExtension:
         self.tally.add(page)
         if self.shared is None:
             return
-        due = len(self.tally) >= self.send_at or time.monotonic() - self.sent >= BATCH_SECONDS
+        self.unsent += 1
+        due = self.unsent >= self.send_at or time.monotonic() - self.sent >= BATCH_SECONDS
         if due and not self._send():
-            self.send_at = len(self.tally) + BATCH_PAGES  # Redis is down: not on every page
+            self.send_at = self.unsent + BATCH_PAGES  # Redis is down: not on every page
 
     def _send(self) -> bool:
         """Send the batch to the crawl's workers' list; kept for the next try if Redis is down."""
@@ -119,6 +121,7 @@ class HealthExtension:
         finally:
             self.sent = time.monotonic()
         self.tally = Tally()
+        self.unsent = 0
         self.send_at = BATCH_PAGES
         return True
 

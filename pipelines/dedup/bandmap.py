@@ -149,17 +149,10 @@ class BandMap:
         stored values on the band (for a sketch: 36 bits of key and 24 of values must agree by
         chance for a wrong entry to count, as 64-bit keys did in SQLite)."""
         band, found = self._entries(keys)
-        if not len(found):
-            return found, np.zeros(0)
-        stored = self.matrix.stored(values)
-        maybe = self.matrix.equal_counts(stored, found) >= least
-        if not maybe.any():
-            return np.zeros(0, dtype=np.int64), np.zeros(0)
-        rows = np.unique(found[maybe])
-        full = full_rows(rows)
-        counts = np.count_nonzero(full == values, axis=1)
-        keep = (counts >= least) & self.bands.shares(full, values)
+        rows, full, counts = self.matrix.at_least(values, found, least, full_rows)
+        keep = self.bands.shares(full, values)
         if keep.any() and len(found) > limit:
+            stored = self.matrix.stored(values)
             width = self.bands.rows
             cols = band[:, None] * width + np.arange(width)
             at = found[:, None] * self.matrix.width + cols

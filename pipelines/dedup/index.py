@@ -201,11 +201,10 @@ class DedupIndex:
         if len(rows):
             at = np.minimum(np.searchsorted(rows, extra), len(rows) - 1)
             extra = extra[rows[at] != extra]  # not among the word candidates
-        extra = extra[self.words.equal_counts(self.words.stored(words), extra) >= REWRITE_LEAST]
+        extra, _, counts = self.words.at_least(words, extra, REWRITE_LEAST,
+                                               self.store.word_minhashes)  # fmt: skip
         if not len(extra):
             return rows, scores
-        counts = np.count_nonzero(self.store.word_minhashes(extra) == words, axis=1)
-        extra, counts = extra[counts >= REWRITE_LEAST], counts[counts >= REWRITE_LEAST]
         merged = np.concatenate((rows, extra))
         order = np.argsort(merged, kind="stable")
         return merged[order], np.concatenate((scores, counts / NUM_PERM))[order]

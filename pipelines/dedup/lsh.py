@@ -10,6 +10,7 @@ words, Jaccard 0.5-0.65 for rewrites).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -111,6 +112,20 @@ class MinHashMatrix:
         """Estimated Jaccard of ``values`` with each of ``rowids`` (a full matrix)."""
         rows = self.data[np.asarray(rowids, dtype=np.int64)]
         return np.count_nonzero(rows == values, axis=1) / self.width
+
+    def at_least(self, values: np.ndarray, rowids: np.ndarray, least: int,
+                 full_rows: Callable[[np.ndarray], np.ndarray],
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
+        """Of ``rowids`` (repeats allowed), the distinct ones (ascending) with at least ``least``
+        values equal to ``values`` (uint32), with their full rows and those counts. A sketch's
+        bound rules most out first; ``full_rows`` (row ids -> their uint32 values) is asked only
+        for the rest."""
+        maybe = rowids[self.equal_counts(self.stored(values), rowids) >= least]
+        rows = np.unique(maybe)
+        full = full_rows(rows) if len(rows) else np.zeros((0, self.width), dtype=np.uint32)
+        counts = np.count_nonzero(full == values, axis=1)
+        passing = counts >= least
+        return rows[passing], full[passing], counts[passing]
 
     def equal_counts(self, values: np.ndarray, rowids: np.ndarray) -> np.ndarray:
         """How many stored values of each of ``rowids`` equal ``values`` (given as stored: see

@@ -21,12 +21,18 @@ from pipelines.relevance.scorer import RelevanceScorer
 from tests.conftest import SLUG, DemoCrawl, newsarc
 
 
-def test_reextract_rebuilds_the_same_article_set_from_the_warcs(
-    demo_crawl: DemoCrawl, tmp_path: Path
-) -> None:
+def copied_archive(demo_crawl: DemoCrawl, tmp_path: Path) -> tuple[Path, Path]:
+    """A copy of the demo crawl's archive to re-extract, and the crawl's article set in it."""
     archive = tmp_path / "archive"
     shutil.copytree(demo_crawl.out, archive)
     (crawled,) = (archive / SLUG / "articles").glob("*.jsonl")
+    return archive, crawled
+
+
+def test_reextract_rebuilds_the_same_article_set_from_the_warcs(
+    demo_crawl: DemoCrawl, tmp_path: Path
+) -> None:
+    archive, crawled = copied_archive(demo_crawl, tmp_path)
     result = newsarc("reextract", SLUG, "--archive", str(archive), "--json")
     assert result.returncode == 0, result.stderr[-2000:]
     summary = json.loads(result.stdout)
@@ -92,9 +98,7 @@ def flaky_analyse(crash_url: str, error_url: str, url: str, *args: Any) -> Any:
 def test_reextract_goes_on_past_a_failing_page_and_a_crashed_worker(
     demo_crawl: DemoCrawl, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    archive = tmp_path / "archive"
-    shutil.copytree(demo_crawl.out, archive)
-    (crawled,) = (archive / SLUG / "articles").glob("*.jsonl")
+    archive, crawled = copied_archive(demo_crawl, tmp_path)
     before = {a["url"] for a in read_articles(crawled)}
     crash_url, error_url = sorted(before)[:2]
     monkeypatch.setattr(offline, "analyse", partial(flaky_analyse, crash_url, error_url))
@@ -119,9 +123,7 @@ def refusing_analyse(url: str, *args: Any, line_model: bool = False) -> Any:
 def test_reextract_with_the_line_model_asks_the_workers_for_it(
     demo_crawl: DemoCrawl, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    archive = tmp_path / "archive"
-    shutil.copytree(demo_crawl.out, archive)
-    (crawled,) = (archive / SLUG / "articles").glob("*.jsonl")
+    archive, crawled = copied_archive(demo_crawl, tmp_path)
     before = read_articles(crawled)
     result = newsarc("reextract", SLUG, "--archive", str(archive), "--line-model", "--json")
     assert result.returncode == 0, result.stderr[-2000:]

@@ -101,19 +101,13 @@ def dom_context(tree: Any) -> dict[str, Any]:
         tag.append(name)
         sigs.append((name, cls))
         chars.append(0)
-        text = el.text
-        if text and text.strip():
-            chars[i] += len("".join(text.split()))
-            key = " ".join(norm(text).split()[:KEY_WORDS])
-            if key and key not in keys:
-                keys[key] = i
-        if at >= 0:
-            tail = el.tail
-            if tail and tail.strip():
-                chars[at] += len("".join(tail.split()))
-                key = " ".join(norm(tail).split()[:KEY_WORDS])
+        # the element's text is its own; its tail is its parent's
+        for text, owner in ((el.text, i), (el.tail if at >= 0 else None, at)):
+            if text and text.strip():
+                chars[owner] += len("".join(text.split()))
+                key = " ".join(norm(text).split()[:KEY_WORDS])
                 if key and key not in keys:
-                    keys[key] = at
+                    keys[key] = owner
     n = len(parent)
     end = list(range(n))
     link_chars = [0] * n

@@ -160,8 +160,7 @@ class ClusterUploadExtension(UploadExtension):
                         "failed": list(_failed(client, keys).values())},
             "stats": {k: v for k, v in (stats.get_stats() or {}).items() if isinstance(v, int)},
         }  # fmt: skip
-        if health is not None and health.health is not None:
-            info["health"] = {"alarms": [a.to_json() for a in health.health.alarms]}
+        self.add_health(info)
         if done:
             written = self.uploader.write_manifest(self.slug, self.crawl_id, info, objects)
         else:

@@ -115,6 +115,12 @@ class UploadExtension:
         tmp.replace(local)
         self.crawler.stats.inc_value(f"newsarc/upload/{local.parent.name}_fetched")
 
+    def add_health(self, info: dict[str, Any]) -> None:
+        """The crawl's drift alarms, for its manifest (when extraction health concluded)."""
+        health = self.crawler.get_extension(HealthExtension)
+        if health is not None and health.health is not None:
+            info["health"] = {"alarms": [a.to_json() for a in health.health.alarms]}
+
     def _warc(self) -> WarcService:
         service = self.crawler.get_extension(WarcService)
         if service is None:
@@ -197,9 +203,7 @@ class UploadExtension:
             "finish_reason": finish_reason(stats.get_stats()),
             "stats": {k: v for k, v in (stats.get_stats() or {}).items() if isinstance(v, int)},
         }
-        health = self.crawler.get_extension(HealthExtension)
-        if health is not None and health.health is not None:
-            info["health"] = {"alarms": [a.to_json() for a in health.health.alarms]}
+        self.add_health(info)
         if done:
             written = self.uploader.write_manifest(self.slug, self.crawl_id, info, self._keys)
         else:

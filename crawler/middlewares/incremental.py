@@ -14,7 +14,8 @@ as an identical-payload revisit):
   links and entries, nothing new is written), so links that failed or were never reached last
   time are found again; so is every other page when this crawl resumes an interrupted one (it
   adopted WARCs: the dead crawl's pending links are gone with it). Anything else is skipped
-  (``IgnoreRequest``).
+  (``IgnoreRequest``). That last full response is read from the spool, or, once uploaded and
+  removed from it (an ``s3://`` archive), range-read from storage in a thread.
 
 After a fetch the URL's state is updated in one transaction: status, validators, payload digest,
 the WARC location of its last full response, and when it is due again (the event's
@@ -33,16 +34,18 @@ import logging
 import re
 import time
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Headers
 from scrapy.responsetypes import responsetypes
+from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
+from twisted.internet.threads import deferToThread
 
 from archive.cdxj.indexing import warc_key
 from archive.errors import StorageError
@@ -64,6 +67,10 @@ if TYPE_CHECKING:
     from scrapy.statscollectors import StatsCollector
 
     from archive.state import CrawlState
+
+    # what process_request gives Scrapy: a response, None (fetch it), or, when the answer is
+    # read from storage, a coroutine of either
+    Answer = Response | None | Coroutine[Any, Any, Response | None]
 
 logger = logging.getLogger(__name__)
 
@@ -102,8 +109,12 @@ class IncrementalMiddleware:
         schedule: Callable[..., None] | None = None,
         clock: Callable[[], float] = time.time,
         stored: Callable[[str], bool] | None = None,
+        read_stored: Callable[[str, int, int], bytes] | None = None,
     ) -> None:
         self.state = state
+        # (WARC file name, offset, length) -> those bytes of the stored file: a last full
+        # response uploaded and removed from the spool is replayed from storage
+        self.read_stored = read_stored
         # whether a WARC file is stored already; a revisit may only refer to a record in a
         # stored file (a distributed crawl: another worker's open file may yet be lost)
         self.stored = stored or (lambda _name: True)
@@ -123,9 +134,14 @@ class IncrementalMiddleware:
         s = crawler.settings
         warc = crawler.get_extension(WarcService)
         upload = crawler.get_extension(UploadExtension)
-        stored = None
-        if s.get("NEWSARC_REDIS_URL") and upload is not None:
-            stored = stored_warcs(upload.uploader.storage, upload.slug)
+        stored = read_stored = None
+        if upload is not None:
+            storage, slug = upload.uploader.storage, upload.slug
+            read_stored = lambda name, offset, length: storage.get_range(  # noqa: E731
+                warc_key(slug, name), offset, length
+            )
+            if s.get("NEWSARC_REDIS_URL"):
+                stored = stored_warcs(storage, slug)
         return cls(
             ext.state,
             crawler.stats,
@@ -135,11 +151,12 @@ class IncrementalMiddleware:
             schedule=ext.schedule,
             clock=ext.clock,
             stored=stored,
+            read_stored=read_stored,
         )
 
     # -- requests ---------------------------------------------------------------------------------
 
-    def process_request(self, request: Request) -> Response | None:
+    def process_request(self, request: Request) -> Answer:
         if request.meta.get("newsarc_redo"):
             return self._redo(request)
         try:
@@ -172,7 +189,7 @@ class IncrementalMiddleware:
                 self.stats.inc_value("newsarc/incremental/conditional")
         return None
 
-    def _redo(self, request: Request) -> Response | None:
+    def _redo(self, request: Request) -> Answer:
         """A distributed crawl's request whose worker died before acknowledging it. If that
         worker archived the response (the state says where), it is analysed from there, as a
         resumed crawl does: same capture, same article id, same place in the dedup log, no
@@ -181,25 +198,59 @@ class IncrementalMiddleware:
             known = self.state.get(request.url)
         except StorageError:
             known = None
+
+        def refetch() -> None:
+            self.stats.inc_value("newsarc/incremental/redone")
+
         if known is not None and known.warc and known.record_id:
-            replayed = self._replay(request, known)
-            if replayed is not None:
-                self.stats.inc_value("newsarc/incremental/redo_replayed")
-                return replayed
-        self.stats.inc_value("newsarc/incremental/redone")
+            return self._replay(request, known, "redo_replayed", refetch)
+        refetch()
         return None
 
-    def _not_due(self, request: Request, known: UrlState) -> Response:
-        if known.kind in self.replay_kinds and known.warc:
-            replayed = self._replay(request, known)
-            if replayed is not None:
-                self.stats.inc_value("newsarc/incremental/replayed")
-                return replayed
-        self.stats.inc_value("newsarc/incremental/not_due")
-        raise IgnoreRequest(f"not due before {_iso(known.next_due)}: {request.url}")
+    def _not_due(self, request: Request, known: UrlState) -> Answer:
+        def skip() -> NoReturn:
+            self.stats.inc_value("newsarc/incremental/not_due")
+            raise IgnoreRequest(f"not due before {_iso(known.next_due)}: {request.url}")
 
-    def _replay(self, request: Request, known: UrlState) -> Response | None:
-        """The URL's last full response, read back from its WARC (None if it is not here)."""
+        if known.kind in self.replay_kinds and known.warc:
+            return self._replay(request, known, "replayed", skip)
+        skip()
+
+    def _replay(
+        self, request: Request, known: UrlState, stat: str, otherwise: Callable[[], None]
+    ) -> Answer:
+        """Answer ``request`` with the URL's last full response, read back from its WARC (and
+        count ``stat``); ``otherwise()`` when it is not found or unreadable."""
+        member = self._spooled_member(known)
+        if member is None and self.read_stored is not None:
+            return self._replay_stored(request, known, stat, otherwise)
+        return self._answer(request, known, member, stat, otherwise)
+
+    async def _replay_stored(
+        self, request: Request, known: UrlState, stat: str, otherwise: Callable[[], None]
+    ) -> Response | None:
+        """The same, once its WARC was uploaded and removed from the spool: a ranged read
+        from storage, in a thread (the reactor goes on)."""
+        member = await maybe_deferred_to_future(deferToThread(self._stored_member, known))
+        return self._answer(request, known, member, stat, otherwise)
+
+    def _answer(
+        self,
+        request: Request,
+        known: UrlState,
+        member: bytes | None,
+        stat: str,
+        otherwise: Callable[[], None],
+    ) -> Response | None:
+        replayed = None if member is None else self._response(request, known, member)
+        if replayed is None:
+            otherwise()
+            return None
+        self.stats.inc_value(f"newsarc/incremental/{stat}")
+        return replayed
+
+    def _spooled_member(self, known: UrlState) -> bytes | None:
+        """The gzip member of the URL's last full response, if its WARC is in the spool."""
         where = known.warc or {}
         path = self.warc_dir / str(where.get("filename"))
         if not path.exists():  # still open (a worker of a distributed crawl died writing it):
@@ -207,11 +258,32 @@ class IncrementalMiddleware:
         try:
             with path.open("rb") as fh:
                 fh.seek(int(where["offset"]))  # type: ignore[call-overload]
-                member = fh.read(int(where["length"]))  # type: ignore[call-overload]
+                return fh.read(int(where["length"]))  # type: ignore[call-overload]
+        except (OSError, KeyError, ValueError):
+            return None  # uploaded and removed (or never here)
+
+    def _stored_member(self, known: UrlState) -> bytes | None:
+        where = known.warc or {}
+        assert self.read_stored is not None
+        try:
+            return self.read_stored(
+                str(where["filename"]),
+                int(where["offset"]),  # type: ignore[call-overload]
+                int(where["length"]),  # type: ignore[call-overload]
+            )
+        except (StorageError, KeyError, ValueError) as exc:
+            logger.debug("cannot read %s back from storage: %s", known.url, exc)
+            self.stats.inc_value("newsarc/incremental/replay_unavailable")
+            return None
+
+    def _response(self, request: Request, known: UrlState, member: bytes) -> Response | None:
+        """The response archived in ``member`` (None if it does not parse)."""
+        where = known.warc or {}
+        try:
             record = parse_record(zlib.decompress(member, 31), 0, len(member))
             http = parse_response(record.block, decode=False)  # decoded by ContentDecoding
-        except (OSError, KeyError, ValueError, zlib.error, RecordFormatError, HttpParseError):
-            return None  # uploaded and removed, or unreadable: treat as not due
+        except (ValueError, zlib.error, RecordFormatError, HttpParseError):
+            return None
         headers = Headers()
         for name, value in http.headers:
             if not name.lower().startswith("x-newsarc-orig-"):  # our chunked-policy rename

@@ -43,7 +43,14 @@ def test_killed_then_resumed_then_a_fresh_machine(
                                cwd=REPO, capture_output=True, text=True, timeout=600,
                                check=False)  # fmt: skip
         assert fresh.returncode == 0, fresh.stderr[-3000:]
+        clean = subprocess.run(crawl(str(tmp_path / "clean"), tmp_path / "clean-spool", web, env),
+                               env=env, cwd=REPO, capture_output=True, text=True, timeout=600,
+                               check=False)  # fmt: skip
+        assert clean.returncode == 0, clean.stderr[-3000:]
     assert json.loads(resumed.stdout)["counters"]["newsarc/warc/adopted_files"] >= 1
+    # the resumed crawl found what the killed one had yet to fetch: it read the links of the
+    # pages archived before the kill back from their WARCs, uploaded or not
+    assert json.loads(resumed.stdout)["counters"]["newsarc/incremental/replayed"] >= 1
     again = json.loads(fresh.stdout)["counters"]
     assert again["newsarc/upload/state_fetched"] == 1  # the event's state, from the store
     assert again["newsarc/state/known_urls"] > 50
@@ -57,10 +64,12 @@ def test_killed_then_resumed_then_a_fresh_machine(
         in_manifests |= {o["key"].rsplit("/", 1)[1] for o in manifest["objects"]}
     assert warcs and warcs <= in_manifests  # the killed crawl's uploaded WARCs too
     index = s3_client.get_object(Bucket=s3_bucket, Key=f"archive/{SLUG}/index.cdxj")["Body"]
-    indexed = {
-        json.loads(line.split(" ", 2)[2])["filename"] for line in index.read().decode().splitlines()
-    }
+    lines = index.read().decode().splitlines()
+    indexed = {json.loads(line.split(" ", 2)[2])["filename"] for line in lines}
     assert warcs <= indexed  # every WARC's captures reach the event index
+    once = (tmp_path / "clean" / SLUG / "index.cdxj").read_text().splitlines()
+    urls = {json.loads(line.split(" ", 2)[2])["url"] for line in lines}
+    assert {json.loads(line.split(" ", 2)[2])["url"] for line in once} <= urls  # nothing lost
     # no page the killed crawl had archived is stored in full again (its WARCs, even those
     # already uploaded and gone from the spool, were read back into the crawl state)
     full: set[tuple[str, str]] = set()

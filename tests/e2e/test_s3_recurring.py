@@ -55,6 +55,7 @@ def test_killed_then_resumed_then_a_fresh_machine(
     assert again["newsarc/upload/state_fetched"] == 1  # the event's state, from the store
     assert again["newsarc/state/known_urls"] > 50
     assert again.get("newsarc/incremental/new", 0) < 10  # an incremental crawl, not a new one
+    assert again["newsarc/incremental/replayed"] >= 1  # its sources, read from stored WARCs
     listed = s3_client.list_objects_v2(Bucket=s3_bucket, Prefix=f"archive/{SLUG}/")["Contents"]
     keys = [o["Key"] for o in listed]
     warcs = {k.rsplit("/", 1)[1] for k in keys if k.endswith(".warc.gz")}

@@ -17,11 +17,16 @@ cells: a comparison chart, whose cells may hold a few paragraphs); layout tables
 into ``div``s. A single-cell table holding an image and a few words is an image box (picture +
 caption) and is removed, as are ``figcaption`` and elements whose class or id says
 caption/credit.
+
+Pages built for several screens often hold the same block twice or three times (a variant per
+screen size, a ``<noscript>`` copy, a mobile menu): extractors then output the article twice.
+``drop_repeats`` keeps the first of identical blocks of ``REPEAT_MIN_WORDS`` words or more.
 """
 
 from __future__ import annotations
 
 import re
+from collections import Counter
 
 from lxml import etree
 
@@ -41,6 +46,7 @@ FURNITURE = ("nav", "aside")
 FURNITURE_MAX_SHARE = 0.5  # of the page's visible characters; a larger element is kept
 VISIBLE_TEXT = etree.XPath(".//text()[not(parent::script or parent::style)]", smart_strings=False)
 DECLARATIONS = etree.XPath(".//script[contains(@type, 'ld+json')] | .//meta")
+REPEAT_MIN_WORDS = 100
 
 
 def _words(el: etree._Element) -> int:
@@ -156,3 +162,38 @@ def prepare(root: etree._Element) -> None:
     for el in boxes + _captions(root):
         if el.getparent() is not None:
             _remove(el)
+    drop_repeats(root)
+
+
+def drop_repeats(root: etree._Element) -> int:
+    """Remove every later copy of a block whose text (``REPEAT_MIN_WORDS`` words or more, up to
+    whitespace) an earlier block outside it already holds; returns how many were removed.
+    Words are counted bottom-up first: only blocks whose count another block shares are read."""
+    body = root.find(".//body")
+    order = [el for el in (body if body is not None else root).iter() if isinstance(el.tag, str)]
+    words: dict[etree._Element, int] = {}
+    for el in reversed(order):  # as ``itertext`` reads: scripts too, comments' tails only
+        n = len((el.text or "").split())
+        for child in el:
+            n += words.get(child, 0) + len((child.tail or "").split())
+        words[el] = n
+    shared = Counter(n for n in words.values() if n >= REPEAT_MIN_WORDS)
+    first: dict[str, etree._Element] = {}
+    repeats: list[etree._Element] = []
+    gone: set[etree._Element] = set()
+    for el in order:
+        if el in gone:
+            gone.update(el)  # its children: inside a removed copy
+            continue
+        if shared[words[el]] < 2 or el.tag in ("script", "style"):
+            continue
+        text = " ".join(" ".join(el.itertext()).split())
+        earlier = first.get(text)
+        if earlier is None:
+            first[text] = el
+        elif not any(a is earlier for a in el.iterancestors()):  # not a wrapper's only child
+            repeats.append(el)
+            gone.update(el)
+    for el in repeats:
+        _remove(el)
+    return len(repeats)

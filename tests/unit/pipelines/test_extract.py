@@ -27,7 +27,7 @@ from pipelines.extract.choice import TRAFILATURA
 from pipelines.extract.dates import DateCandidate, candidate, choose_date, parse_date, url_candidate
 from pipelines.extract.decode import parse_html
 from pipelines.extract.extractor import extract, extract_page
-from pipelines.extract.prepare import is_layout_table, strip_furniture
+from pipelines.extract.prepare import drop_repeats, is_layout_table, strip_furniture
 from pipelines.extract.textclean import clean_lines, mark_links
 from pipelines.words import count_words
 from tests.support import TEST_DATA
@@ -765,6 +765,29 @@ def test_strip_furniture_removes_nav_and_aside_but_keeps_declarations_and_tails(
     assert tree.xpath("//script[@type='application/ld+json']")  # declarations stay
     assert tree.xpath("//meta[@itemprop='datePublished']/@content") == ["2025-04-01"]
     assert not tree.xpath("//nav | //aside")
+
+
+def test_a_block_the_page_holds_twice_is_kept_once() -> None:
+    """A page with a variant per screen size holds its article two or three times (WCXB pages
+    0355, 0151): extractors output every copy. Later copies go, down to a long paragraph
+    repeated inside another block (the rest of that block stays); a wrapper and its only child,
+    and short repeats (a "Share" line per card) stay."""
+    story = " ".join(f"Paragraph {n} tells of the harbour and its ferries." for n in range(20))
+    copy = f"<div class='variant'><h2>Ferries</h2><p>{story}</p></div>"
+    html = (
+        f"<html><body><div class='wrap'><div class='inner'>{copy}</div></div>{copy}"
+        f"<noscript>{copy}</noscript><p>Share</p><p>Share</p>"
+        f"<div><p>{story}</p><p>And one more sentence of another text.</p></div></body></html>"
+    )
+    tree = parse_html(html)
+    assert tree is not None
+    assert drop_repeats(tree) == 3  # after the wrapper, in noscript, in the last block
+    text = " ".join(" ".join(tree.itertext()).split())
+    assert text.count("Paragraph 7 tells") == 1
+    assert text.count("Share") == 2 and "one more sentence" in text
+    assert tree.xpath("//div[@class='inner']/div[@class='variant']")  # the first copy stays
+    article = extract("http://example.org/f", {"content-type": "text/html"}, html.encode())
+    assert article is not None and article.text.count("Paragraph 7 tells") == 1
 
 
 def test_a_nav_or_aside_holding_most_of_the_page_is_the_page_and_stays() -> None:

@@ -185,13 +185,14 @@ def drop_repeats(root: etree._Element) -> int:
         if el in gone:
             gone.update(el)  # its children: inside a removed copy
             continue
-        if shared[words[el]] < 2 or el.tag in ("script", "style"):
-            continue
+        n = words[el]
+        if shared[n] < 2 or el.tag in ("script", "style") or words.get(el.getparent(), -1) == n:
+            continue  # unique, or a wrapper's only child: its text is its parent's
         text = " ".join(" ".join(el.itertext()).split())
         earlier = first.get(text)
         if earlier is None:
             first[text] = el
-        elif not any(a is earlier for a in el.iterancestors()):  # not a wrapper's only child
+        elif not any(a is earlier for a in el.iterancestors()):  # not inside the first
             repeats.append(el)
             gone.update(el)
     for el in repeats:

@@ -20,7 +20,9 @@ as an identical-payload revisit):
 After a fetch the URL's state is updated in one transaction: status, validators, payload digest,
 the WARC location of its last full response, and when it is due again (the event's
 :class:`~pipelines.state.CrawlStateExtension` schedules it: ``archive/state/schedule.py``).
-A revisit means nothing changed: the response stops here (``IgnoreRequest``).
+A revisit means nothing changed: the response stops here (``IgnoreRequest``). Each hop is decided
+anew: a redirect or meta refresh copies its request's meta, so the previous hop's replay markers
+and state read are dropped first.
 
 Stats under ``newsarc/incremental/``: ``not_due``, ``replayed``, ``conditional``,
 ``revisit/not_modified``, ``revisit/identical``, ``changed``, ``new``,
@@ -157,6 +159,10 @@ class IncrementalMiddleware:
     # -- requests ---------------------------------------------------------------------------------
 
     def process_request(self, request: Request) -> Answer:
+        # a redirect copies its request's meta: a hop after a replayed response is not replayed
+        # until this middleware says so, and reads its own state
+        for key in _PER_HOP:
+            request.meta.pop(key, None)
         if request.meta.get("newsarc_redo"):
             return self._redo(request)
         try:
@@ -365,6 +371,7 @@ class IncrementalMiddleware:
 
 
 _READ = "_newsarc_state"  # meta: the URL's state as process_request read it (or None)
+_PER_HOP = ("newsarc_replayed", "newsarc_reanalyse", _READ)
 _UNREAD = object()
 
 

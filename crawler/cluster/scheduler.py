@@ -43,8 +43,11 @@ _DROP_META = ("download_slot", "depth", "retry_times", "redirect_times", "redire
 def _jsonable(value: Any) -> Any:
     if isinstance(value, bytes):
         return {"__b64": base64.b64encode(value).decode()}
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, dict):  # header names are bytes: their text, not "b'Referer'"
+        return {
+            k.decode("latin-1") if isinstance(k, bytes) else str(k): _jsonable(v)
+            for k, v in value.items()
+        }
     if isinstance(value, (list, tuple)):
         return [_jsonable(v) for v in value]
     if value is None or isinstance(value, (str, int, float, bool)):

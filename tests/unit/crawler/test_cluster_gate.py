@@ -115,3 +115,18 @@ def test_requests_cross_workers_as_json_with_callbacks_by_name() -> None:
     assert (back.url, back.priority, back.callback, back.errback) == (
         request.url, 7, spider.parse_page, spider.on_error)  # fmt: skip
     assert back.meta == {"newsarc_source": "link", "newsarc_hops": 2}
+
+
+def test_a_request_with_headers_crosses_workers_intact() -> None:
+    """A redirect's target carries headers (Referer). When the worker that claimed it dies, its
+    lease is taken by another worker from the encoded request: header names came back as
+    ``b'Referer'`` and the fetch failed ("Illegal header name") until the attempts ran out."""
+    spider = scrapy.Spider(name="s")
+    request = scrapy.Request(
+        "http://globe.test/moved/x",
+        headers={"Referer": "http://globe.test/old/x", "Accept-Language": ["en", "fr"]},
+    )
+    back = decode_request(encode_request(request, spider), spider)
+    assert back.headers.to_unicode_dict() == request.headers.to_unicode_dict()
+    assert back.headers.getlist("Accept-Language") == [b"en", b"fr"]
+    assert list(back.headers) == [b"Referer", b"Accept-Language"]

@@ -20,7 +20,6 @@ read with one ranged read of the record's gzip member. Nothing here imports Scra
 from __future__ import annotations
 
 import json
-import zlib
 from collections.abc import Iterable, Iterator
 from functools import partial
 from itertools import chain, groupby
@@ -39,7 +38,7 @@ from archive.cdxj.sources import StorageSource
 from archive.errors import ArchiveFormatError, NotInArchive, ObjectNotFound
 from archive.storage import open_object, open_storage
 from archive.storage.keys import Storage, object_key
-from archive.warc.reader import Record, RecordFormatError, iter_records, parse_record
+from archive.warc.reader import Record, RecordFormatError, iter_records, parse_member
 from archive.warc.writer import OPEN_SUFFIX
 
 __all__ = ["Archive", "Capture", "Crawl", "RecordRef", "open_archive"]
@@ -271,8 +270,8 @@ class Archive:
         key = warc_key(event, entry.filename)
         member = self.storage.get_range(key, entry.offset, entry.length)
         try:
-            record = parse_record(zlib.decompress(member, 31), entry.offset, entry.length)
-        except (zlib.error, RecordFormatError) as exc:
+            record = parse_member(member, entry.offset, entry.length)
+        except RecordFormatError as exc:
             raise ArchiveFormatError(f"{self.uri}/{key}@{entry.offset}: {exc}") from None
         if record.type != "revisit":
             return Capture(event, entry, record)

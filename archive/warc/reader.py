@@ -100,7 +100,11 @@ def iter_records(fh: BinaryIO) -> Iterator[Record]:
 def read_record(fh: BinaryIO, offset: int, length: int) -> Record:
     """The record at a RecordLocation (a ranged read of one gzip member)."""
     fh.seek(offset)
-    member = fh.read(length)
+    return parse_member(fh.read(length), offset, length)
+
+
+def parse_member(member: bytes, offset: int, length: int) -> Record:
+    """The record in one gzip member read from ``offset`` (a file's, or a ranged storage read)."""
     try:
         data = zlib.decompress(member, 31)
     except zlib.error as exc:

@@ -35,7 +35,6 @@ from __future__ import annotations
 import logging
 import re
 import time
-import zlib
 from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
 from functools import partial
@@ -55,7 +54,7 @@ from archive.state import UrlState, kind_of
 from archive.state.schedule import SOURCE_KINDS, RefetchPolicy, reschedule
 from archive.warc import records as warc
 from archive.warc.http import HttpParseError, parse_response
-from archive.warc.reader import RecordFormatError, parse_record
+from archive.warc.reader import RecordFormatError, parse_member
 from pipelines.state import CrawlStateExtension
 from pipelines.upload import UploadExtension
 from pipelines.warc import WarcService
@@ -286,9 +285,9 @@ class IncrementalMiddleware:
         """The response archived in ``member`` (None if it does not parse)."""
         where = known.warc or {}
         try:
-            record = parse_record(zlib.decompress(member, 31), 0, len(member))
+            record = parse_member(member, 0, len(member))
             http = parse_response(record.block, decode=False)  # decoded by ContentDecoding
-        except (ValueError, zlib.error, RecordFormatError, HttpParseError):
+        except (ValueError, RecordFormatError, HttpParseError):
             return None
         headers = Headers()
         for name, value in http.headers:

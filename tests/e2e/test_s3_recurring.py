@@ -11,6 +11,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+from archive.cdxj.index import parse_line
 from archive.warc.reader import iter_records
 from crawler.demoweb import DemoWeb, demo_event_path
 from tests.conftest import NEWSARC, SLUG, connect_args
@@ -65,12 +66,11 @@ def test_killed_then_resumed_then_a_fresh_machine(
         in_manifests |= {o["key"].rsplit("/", 1)[1] for o in manifest["objects"]}
     assert warcs and warcs <= in_manifests  # the killed crawl's uploaded WARCs too
     index = s3_client.get_object(Bucket=s3_bucket, Key=f"archive/{SLUG}/index.cdxj")["Body"]
-    lines = index.read().decode().splitlines()
-    indexed = {json.loads(line.split(" ", 2)[2])["filename"] for line in lines}
+    entries = [parse_line(line) for line in index.read().decode().splitlines()]
+    indexed = {entry.filename for entry in entries}
     assert warcs <= indexed  # every WARC's captures reach the event index
     once = (tmp_path / "clean" / SLUG / "index.cdxj").read_text().splitlines()
-    urls = {json.loads(line.split(" ", 2)[2])["url"] for line in lines}
-    assert {json.loads(line.split(" ", 2)[2])["url"] for line in once} <= urls  # nothing lost
+    assert {parse_line(line).url for line in once} <= {e.url for e in entries}  # nothing lost
     # no page the killed crawl had archived is stored in full again (its WARCs, even those
     # already uploaded and gone from the spool, were read back into the crawl state)
     full: set[tuple[str, str]] = set()

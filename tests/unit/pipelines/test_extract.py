@@ -423,6 +423,21 @@ def test_page_without_article_text_gives_none() -> None:
     assert extract("https://example.org/p", {}, _page("<p>Privacy: information.</p>")) is None
 
 
+def test_text_after_a_stray_end_of_document_is_read() -> None:
+    """A template that closes the document before the article (WCXB page 0310): browsers put
+    what follows back into the body; so do we (libxml2 alone drops it)."""
+    article = " ".join(f"Sentence {i} of the article tells what happened." for i in range(60))
+    body = (
+        "<html><head><title>T</title></head><body><nav><a href='/'>Home</a></nav></body></html>"
+        f"\n<div class='post'><h1>Headline</h1><p>{article}</p></div></body></html>"
+    ).encode()
+    tree = parse_html(body.decode())
+    assert tree is not None
+    assert "Sentence 59" in tree.text_content()
+    found = extract("https://example.org/story", {"Content-Type": "text/html"}, body)
+    assert found is not None and "Sentence 59 of the article" in found.text
+
+
 @pytest.mark.parametrize(
     "body",
     [

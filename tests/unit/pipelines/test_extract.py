@@ -429,13 +429,15 @@ def test_text_after_a_stray_end_of_document_is_read() -> None:
     article = " ".join(f"Sentence {i} of the article tells what happened." for i in range(60))
     body = (
         "<html><head><title>T</title></head><body><nav><a href='/'>Home</a></nav></body></html>"
-        f"\n<div class='post'><h1>Headline</h1><p>{article}</p></div></body></html>"
+        f"\n<div class='post'><h1>Headline</h1><p>{article}</p>"
+        "<p><a href='/next-story'>Next story</a></p></div></body></html>"
     ).encode()
     tree = parse_html(body.decode())
     assert tree is not None
     assert "Sentence 59" in tree.text_content()
-    found = extract("https://example.org/story", {"Content-Type": "text/html"}, body)
+    found, links = extract_page("https://example.org/story", {"Content-Type": "text/html"}, body)
     assert found is not None and "Sentence 59 of the article" in found.text
+    assert "https://example.org/next-story" in {link.url for link in links}  # the crawl's too
 
 
 @pytest.mark.parametrize(

@@ -31,7 +31,10 @@ PARSER = lxml.html.HTMLParser(
 )  # comments removed: left in, they split text nodes and mislead the extractors
 PROLOGUE = re.compile(r"^\s*(?:<\?xml[^>]*\?>\s*)?(?:<!doctype[^>]*>)?", re.IGNORECASE)
 INVALID_XML_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+# a page may close its body and go on (a template's stray </body></html>, then the article):
+# browsers put what follows back into the body, libxml2 drops it; these end tags are removed
 DOCUMENT_END = re.compile(r"</(?:body|html)\s*>", re.IGNORECASE)
+DOCUMENT_END_BYTES = re.compile(rb"</(?:body|html)\s*>", re.IGNORECASE)  # before decoding
 OBVIOUS_HTML = re.compile(rb"^\s*<(?:!doctype\s+html|html)[\s>]", re.IGNORECASE)
 WIDE_BOMS = (b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")  # UTF-16 LE/BE, UTF-32 BE
 XML_FEED = re.compile(rb"<(?:rss|feed|urlset|sitemapindex|rdf:RDF)[\s>]", re.IGNORECASE)
@@ -119,9 +122,7 @@ def _mislabelled_utf8(text: str) -> bool:
 def parse_html(text: str) -> lxml.html.HtmlElement | None:
     """The document tree (``<html>`` root) of decoded HTML, or None when nothing parses."""
     text = INVALID_XML_CHARS.sub("", PROLOGUE.sub("", text, count=1))
-    # a page may close its body and go on (a template's stray </body></html>, then the article):
-    # browsers put what follows back into the body; libxml2 would drop it
-    text = DOCUMENT_END.sub("", text)
+    text = DOCUMENT_END.sub("", text)  # what follows a stray end is body, as in browsers
     if not text.strip():
         return None
     tree: lxml.html.HtmlElement = lxml.html.document_fromstring(text, parser=PARSER)

@@ -24,6 +24,8 @@ from lxml import etree
 from w3lib.html import strip_html5_whitespace
 from w3lib.url import safe_url_string
 
+from pipelines.extract.decode import DOCUMENT_END_BYTES
+
 
 @dataclass(frozen=True)
 class Link:
@@ -36,8 +38,8 @@ def _document(body: bytes, encoding: str | None) -> lxml.html.HtmlElement | None
     if not body.strip():
         return None
     parser = lxml.html.HTMLParser(encoding=encoding, remove_comments=True, no_network=True)
-    try:
-        return lxml.html.document_fromstring(body, parser=parser)
+    try:  # links after a stray </body></html> are the page's too (as in parse_html)
+        return lxml.html.document_fromstring(DOCUMENT_END_BYTES.sub(b"", body), parser=parser)
     except (etree.ParserError, ValueError):
         return None
 

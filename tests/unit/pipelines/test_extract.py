@@ -27,6 +27,7 @@ from pipelines.extract.choice import TRAFILATURA
 from pipelines.extract.dates import DateCandidate, candidate, choose_date, parse_date, url_candidate
 from pipelines.extract.decode import parse_html
 from pipelines.extract.extractor import extract, extract_page
+from pipelines.extract.links import extract_links
 from pipelines.extract.prepare import drop_repeats, is_layout_table, strip_furniture
 from pipelines.extract.textclean import clean_lines, mark_links
 from pipelines.words import count_words
@@ -438,6 +439,8 @@ def test_text_after_a_stray_end_of_document_is_read() -> None:
     found, links = extract_page("https://example.org/story", {"Content-Type": "text/html"}, body)
     assert found is not None and "Sentence 59 of the article" in found.text
     assert "https://example.org/next-story" in {link.url for link in links}  # the crawl's too
+    alone = extract_links(body, "https://example.org/story", "utf-8")  # no extraction worker
+    assert "https://example.org/next-story" in {link.url for link in alone}
 
 
 @pytest.mark.parametrize(

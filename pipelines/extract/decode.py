@@ -34,7 +34,7 @@ INVALID_XML_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 # a page may close its body and go on (a template's stray </body></html>, then the article):
 # browsers put what follows back into the body, libxml2 drops it; these end tags are removed
 DOCUMENT_END = re.compile(r"</(?:body|html)\s*>", re.IGNORECASE)
-DOCUMENT_END_BYTES = re.compile(rb"</(?:body|html)\s*>", re.IGNORECASE)  # before decoding
+DOCUMENT_END_BYTES = re.compile(DOCUMENT_END.pattern.encode(), re.IGNORECASE)  # undecoded
 OBVIOUS_HTML = re.compile(rb"^\s*<(?:!doctype\s+html|html)[\s>]", re.IGNORECASE)
 WIDE_BOMS = (b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")  # UTF-16 LE/BE, UTF-32 BE
 XML_FEED = re.compile(rb"<(?:rss|feed|urlset|sitemapindex|rdf:RDF)[\s>]", re.IGNORECASE)

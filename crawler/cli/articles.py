@@ -57,7 +57,7 @@ def extract(page: str, url: str | None, content_type: str) -> None:
 @click.option(
     "--line-model",
     is_flag=True,
-    help="Let the learned line model edit each text: better on varied sites, ~65 % more CPU.",
+    help="Let the learned line model edit each text: better on varied sites, ~75 % more CPU.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 def reextract(

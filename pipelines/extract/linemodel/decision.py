@@ -9,10 +9,12 @@ import numpy as np
 from pipelines.extract.blocks import Line
 from pipelines.extract.linemodel.features import FEATURES, Page, Unit, features, union
 from pipelines.extract.linemodel.trees import Model, load_model
-from pipelines.extract.textclean import norm
+from pipelines.extract.patterns import BYLINE, DATELINE
+from pipelines.extract.textclean import is_boilerplate, norm
 
 MIN_KEPT_SHARE = 0.3  # kept words under this share of the pick's: the pick stands
 NEW_BELOW = 0.5  # a line of another candidate is new when less of its trigrams are in the pick
+FIELD_LINE_WORDS = 15  # a byline, dateline or title is no longer than this
 
 
 def decide(page: Page, model: Model | None = None) -> list[Line] | None:
@@ -41,14 +43,18 @@ def select(
     """The pick's lines whose unit scores at least ``drop_below``, and the units of other
     candidates scoring above ``add_above`` that are new (less than half their word trigrams in
     the pick: a candidate often breaks the same text into other lines), each placed after the
-    pick's line it follows in page order. None when too few of the pick's words are kept."""
+    pick's line it follows in page order; never a line ``may_add`` refuses. None when too few
+    of the pick's words are kept."""
     pick = page.clean[page.pick]
     at = {u.key: i for i, u in enumerate(units)}
     in_pick, cover = FEATURES.index("in_pick"), FEATURES.index("pick_cover")
     added = [
         i
         for i in range(len(units))
-        if not x[i, in_pick] and x[i, cover] < NEW_BELOW and proba[i] > add_above
+        if not x[i, in_pick]
+        and x[i, cover] < NEW_BELOW
+        and proba[i] > add_above
+        and may_add(units[i].line, page.title)
     ]
     slots: dict[int, list[int]] = {}  # index of a pick line (-1: before all) → units after it
     places = [at.get(norm(line.text), -1) for line in pick]
@@ -73,3 +79,19 @@ def select(
     if kept_words < MIN_KEPT_SHARE * sum(line.words for line in pick):
         return None
     return out
+
+
+def may_add(line: Line, title: str) -> bool:
+    """Whether the model may add ``line`` to the pick: not boilerplate by ``textclean``'s rules
+    (share and cookie prompts, "Read more" lines…), and not a byline, a dateline or the title,
+    which are the article's fields, not its text. WCXB's annotators keep some of these, so the
+    model learned to add them back; the text stays what ``textclean`` allows (out of fold on
+    WCXB and on the article-extraction benchmark the score does not move)."""
+    if is_boilerplate(line):
+        return False
+    if line.words > FIELD_LINE_WORDS:
+        return True
+    text = line.text.strip()
+    if BYLINE.match(text) or DATELINE.match(text):
+        return False
+    return not (title and norm(text) == norm(title))

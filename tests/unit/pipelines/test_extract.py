@@ -107,6 +107,18 @@ def test_demo_article_text_is_the_body_and_nothing_else(
         assert art.caption not in text
 
 
+def test_the_line_model_leaves_the_demo_texts_clean(
+    demo_pages: dict[str, tuple[dict[str, str], bytes]], demo_articles: dict[str, Article]
+) -> None:
+    """With the learned line model on, every demo text is the plain extraction's: the model
+    adds no byline, dateline or boilerplate the cleaning rules removed (it had learned to add
+    "By Evening Courier foreign desk" from WCXB's annotators)."""
+    for key, (headers, body) in demo_pages.items():
+        edited = extract(MANIFEST[key]["url"], headers, body, now=NOW, line_model=True)
+        assert edited is not None, key
+        assert edited.text == demo_articles[key].text, key
+
+
 @pytest.mark.parametrize("key", sorted(MANIFEST))
 def test_demo_article_metadata(key: str, demo_articles: dict[str, Article]) -> None:
     entry, art, article = MANIFEST[key], DEMO[key], demo_articles[key]

@@ -205,10 +205,26 @@ def test_select_drops_and_adds_but_never_empties_the_pick() -> None:
     drop_one = np.array([0.9, 0.05, 0.5, 0.9, 0.99])
     lines = select(page, units, drop_one, 0.1, 0.9, x)
     assert lines is not None
-    assert [ln.text for ln in lines] == [PARAS[0], PARAS[2], RELATED]
+    assert [ln.text for ln in lines] == [PARAS[0], PARAS[2]]  # RELATED is boilerplate: not added
     # everything scored out: the pick stands (None), never an empty text
     assert select(page, units, np.zeros(5), 0.1, 0.9, x) is None
     assert MIN_KEPT_SHARE > 0
+
+
+def test_boilerplate_bylines_datelines_and_the_title_are_never_added() -> None:
+    """What textclean drops as boilerplate or as the article's fields stays out, however high
+    the model scores it; a paragraph the pick lacks is added."""
+    extra = "A second crossing is planned for 2030 if funding allows, officials added."
+    recall = _lines([
+        "Bridge to be rebuilt", "By Jane Smith and Tom Lee", "Posted: June 1, 2025 7:20 PM",
+        PARAS[0], PARAS[1], PARAS[2], extra, RELATED, "Share this article",
+    ])  # fmt: skip
+    page = _page(raw={**_page().raw, "recall": recall}, clean={**_page().clean, "recall": recall})
+    units = union(page)
+    x = features(page, units)
+    lines = select(page, units, np.full(len(units), 0.99), 0.1, 0.9, x)
+    assert lines is not None
+    assert [ln.text for ln in lines] == [*PARAS, extra]
 
 
 def test_a_line_the_pick_already_holds_in_other_words_is_not_added() -> None:

@@ -30,6 +30,7 @@ SHORT = 25  # words: boilerplate rules only touch lines up to this long
 LINK_LINE_WORDS = 20  # a line this short that is mostly link text is navigation
 LINK_DENSITY = 0.7
 TOP_LINES = 4  # bylines/datelines are looked for among the first kept lines only
+FIELD_LINE_WORDS = 15  # a byline, dateline or title line is no longer than this
 
 
 @dataclass(frozen=True)
@@ -109,8 +110,10 @@ def _link_groups(lines: list[Line]) -> set[int]:
     }
 
 
-def _top_noise(line: Line, index: int, title: str, authors: Iterable[str]) -> bool:
-    if index >= TOP_LINES or line.words > 15:
+def is_field_line(line: Line, title: str, authors: Iterable[str] = ()) -> bool:
+    """A byline, a dateline, the title or an author's name: the article's fields, not its text
+    (``clean_lines`` drops such a line among the first ``TOP_LINES``)."""
+    if line.words > FIELD_LINE_WORDS:
         return False
     text = norm(line.text)
     if title and text == norm(title):
@@ -148,7 +151,7 @@ def clean_lines(lines: list[Line], *, title: str = "", authors: Iterable[str] = 
         key = norm(line.text)
         if not key or line.group in link_groups or is_link_line(line):
             continue
-        if is_boilerplate(line) or _top_noise(line, len(kept), title, authors):
+        if is_boilerplate(line) or (len(kept) < TOP_LINES and is_field_line(line, title, authors)):
             continue
         if kept and key == previous:
             continue

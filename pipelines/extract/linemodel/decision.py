@@ -9,12 +9,10 @@ import numpy as np
 from pipelines.extract.blocks import Line
 from pipelines.extract.linemodel.features import FEATURES, Page, Unit, features, union
 from pipelines.extract.linemodel.trees import Model, load_model
-from pipelines.extract.patterns import BYLINE, DATELINE
-from pipelines.extract.textclean import is_boilerplate, norm
+from pipelines.extract.textclean import is_boilerplate, is_field_line, norm
 
 MIN_KEPT_SHARE = 0.3  # kept words under this share of the pick's: the pick stands
 NEW_BELOW = 0.5  # a line of another candidate is new when less of its trigrams are in the pick
-FIELD_LINE_WORDS = 15  # a byline, dateline or title is no longer than this
 
 
 def decide(page: Page, model: Model | None = None) -> list[Line] | None:
@@ -87,11 +85,4 @@ def may_add(line: Line, title: str) -> bool:
     which are the article's fields, not its text. WCXB's annotators keep some of these, so the
     model learned to add them back; the text stays what ``textclean`` allows (out of fold on
     WCXB and on the article-extraction benchmark the score does not move)."""
-    if is_boilerplate(line):
-        return False
-    if line.words > FIELD_LINE_WORDS:
-        return True
-    text = line.text.strip()
-    if BYLINE.match(text) or DATELINE.match(text):
-        return False
-    return not (title and norm(text) == norm(title))
+    return not is_boilerplate(line) and not is_field_line(line, title)
